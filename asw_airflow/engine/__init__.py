@@ -1,0 +1,1 @@
+"""The in-process engine: runs TCSL workflows without a scheduler (tests, Express workflows, loops)."""

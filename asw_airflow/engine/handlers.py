@@ -1,0 +1,54 @@
+"""Task handlers: how a Task state's resource is executed, looked up by the parsed resource.
+
+The interpreter knows nothing about Tencent Cloud; integrations register a handler per
+resource kind (``scf``, ``asw``, ``api``) and the engine calls it with the state's
+effective input. A handler returns the raw result or raises ``StatesError``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+from asw_airflow.resource import ResourceRef
+from asw_airflow.semantics.errors import StatesError
+
+
+@dataclass(frozen=True, slots=True)
+class TaskInvocation:
+    """Everything a handler may use: the resource, the effective input and the run's context."""
+
+    resource: ResourceRef
+    payload: Any
+    context: Mapping[str, Any]
+    state_name: str
+    attempt: int = 0
+    timeout_seconds: float | None = None
+    heartbeat_seconds: float | None = None
+
+
+TaskHandler = Callable[[TaskInvocation], Any]
+
+
+@dataclass
+class HandlerRegistry:
+    """Maps a resource kind (``scf``, ``asw``, ``api``) or an exact resource string to a handler."""
+
+    _by_kind: dict[str, TaskHandler] = field(default_factory=dict)
+    _by_resource: dict[str, TaskHandler] = field(default_factory=dict)
+
+    def register_kind(self, kind: str, handler: TaskHandler) -> None:
+        self._by_kind[kind] = handler
+
+    def register_resource(self, resource: str, handler: TaskHandler) -> None:
+        self._by_resource[resource] = handler
+
+    def resolve(self, resource: ResourceRef) -> TaskHandler:
+        handler = self._by_resource.get(resource.text) or self._by_kind.get(resource.kind)
+        if handler is None:
+            raise StatesError(
+                "States.Runtime",
+                f"no handler for resource {resource.text!r}: configure Tencent Cloud credentials "
+                "or a mock file for this Task",
+            )
+        return handler
