@@ -1,0 +1,38 @@
+"""The ``asw`` command line: one module per subcommand, each exposing ``register(subparsers)``.
+
+Exit codes are shared by every subcommand: 0 success, 1 the workflow (or a check) failed,
+2 usage, input or I/O errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# Each module registers one or more subcommands; imported lazily so `asw validate`
+# does not pay for Airflow or httpx.
+COMMAND_MODULES = (
+    "asw_airflow.cli.validate",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="asw", description="Validate, run and compile Tencent Cloud ASW (TCSL) workflows.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
