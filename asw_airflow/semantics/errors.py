@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 ALL = "States.ALL"
 RUNTIME = "States.Runtime"
@@ -19,6 +19,9 @@ NO_CHOICE_MATCHED = "States.NoChoiceMatched"
 EXCEED_TOLERATED_FAILURE_THRESHOLD = "States.ExceedToleratedFailureThreshold"
 ITEM_READER_FAILED = "States.ItemReaderFailed"
 QUERY_EVALUATION_ERROR = "States.QueryEvaluationError"
+
+# Terminal errors: AWS lets no wildcard catch or retry them, only their own name.
+_UNCATCHABLE_BY_WILDCARD = frozenset({RUNTIME, DATA_LIMIT_EXCEEDED})
 
 
 class StatesError(Exception):
@@ -39,3 +42,22 @@ class StatesError(Exception):
 
 class ExpressionError(ValueError):
     """A path, template, intrinsic call or rule that cannot be compiled; the message says what would be right."""
+
+
+def error_matches(error_equals: Sequence[str], error: str) -> bool:
+    """Whether a Retrier's or Catcher's ``ErrorEquals`` covers ``error``, by AWS's rules.
+
+    ``States.ALL`` matches every error except the terminal ``States.Runtime`` and
+    ``States.DataLimitExceeded`` (AWS, not the written spec). ``States.TaskFailed``
+    matches every error except ``States.Timeout`` (ASL spec); being narrower than
+    ``States.ALL`` it does not reach the terminal errors either. Any other name
+    matches only itself, case-sensitively.
+    """
+    for name in error_equals:
+        if name == error:
+            return True
+        if error in _UNCATCHABLE_BY_WILDCARD:
+            continue
+        if name == ALL or (name == TASK_FAILED and error != TIMEOUT):
+            return True
+    return False
