@@ -1,0 +1,95 @@
+"""Payload templates (Parameters, ResultSelector, ItemSelector): ``key.$`` fields evaluated per run.
+
+A template compiles into a tree of closures, so rendering is plain calls: constants are returned
+as-is (scalars) or rebuilt (containers), never shared with the caller.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from asw_airflow.semantics.errors import ExpressionError
+from asw_airflow.semantics.intrinsics import is_intrinsic, parse_intrinsic
+from asw_airflow.semantics.paths import compile_path
+from asw_airflow.semantics.scope import Scope
+
+Renderer = Callable[[Scope], Any]
+
+
+def _copy_json(value: Any) -> Any:
+    """A deep copy of plain JSON data, several times faster than ``copy.deepcopy``."""
+    if type(value) is dict:
+        return {k: _copy_json(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy_json(v) for v in value]
+    return value
+
+
+def _is_constant(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(not k.endswith(".$") and _is_constant(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_is_constant(v) for v in value)
+    return True
+
+
+def _expression(key: str, text: Any, where: str) -> Renderer:
+    """The renderer of one ``key.$`` value: a path or an intrinsic call."""
+    if not isinstance(text, str):
+        raise ExpressionError(
+            f"the value of {where!r} must be a string holding a path ('$.x', '$$.x', '$var') "
+            f"or an intrinsic call ('States.Format(...)'), got {text!r}"
+        )
+    if not is_intrinsic(text) and not text.startswith("$"):
+        raise ExpressionError(
+            f"the value of {where!r} must be a path starting with '$' or an intrinsic call "
+            f"'States.Name(...)', got {text!r}"
+        )
+    try:
+        if is_intrinsic(text):
+            return parse_intrinsic(text).evaluate
+        path = compile_path(text)
+    except ExpressionError as exc:
+        raise ExpressionError(f"in {where!r}: {exc}") from exc
+    return lambda scope: path.read(scope, key)
+
+
+def _compile(value: Any, where: str) -> Renderer:
+    if _is_constant(value):
+        if isinstance(value, (dict, list)):
+            return lambda scope: _copy_json(value)
+        return lambda scope: value
+    if isinstance(value, list):
+        items = [_compile(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return lambda scope: [render(scope) for render in items]
+    fields: list[tuple[str, Renderer]] = []
+    seen: set[str] = set()
+    for key, item in value.items():
+        path = f"{where}/{key}" if where else key
+        if key.endswith(".$"):
+            name, render = key[:-2], _expression(key, item, path)
+        else:
+            name, render = key, _compile(item, path)
+        if name in seen:
+            raise ExpressionError(f"the template defines {name!r} twice (as {name!r} and {name + '.$'!r})")
+        seen.add(name)
+        fields.append((name, render))
+    return lambda scope: {name: render(scope) for name, render in fields}
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A compiled payload template; ``render`` builds a fresh value from a scope."""
+
+    source: Any
+    _render: Renderer
+
+    def render(self, scope: Scope) -> Any:
+        """The payload for this scope. A ``.$`` path that matches nothing raises ``States.Runtime``."""
+        return self._render(scope)
+
+
+def compile_template(value: Any) -> Template:
+    """Compile a payload template; a non-string ``.$`` value or bad path/intrinsic is an ``ExpressionError``."""
+    return Template(value, _compile(value, ""))
