@@ -17,12 +17,12 @@ from asw_airflow.semantics.scope import Scope
 Renderer = Callable[[Scope], Any]
 
 
-def _copy_json(value: Any) -> Any:
+def copy_json(value: Any) -> Any:
     """A deep copy of plain JSON data, several times faster than ``copy.deepcopy``."""
     if type(value) is dict:
-        return {k: _copy_json(v) for k, v in value.items()}
+        return {k: copy_json(v) for k, v in value.items()}
     if type(value) is list:
-        return [_copy_json(v) for v in value]
+        return [copy_json(v) for v in value]
     return value
 
 
@@ -58,7 +58,7 @@ def _expression(key: str, text: Any, where: str) -> Renderer:
 def _compile(value: Any, where: str) -> Renderer:
     if _is_constant(value):
         if isinstance(value, (dict, list)):
-            return lambda scope: _copy_json(value)
+            return lambda scope: copy_json(value)
         return lambda scope: value
     if isinstance(value, list):
         items = [_compile(item, f"{where}[{i}]") for i, item in enumerate(value)]
