@@ -1,0 +1,125 @@
+"""A local emulator of the SCF and ASW APIs Task states use, for tests and demos (``asw emulator``).
+
+It verifies TC3 signatures against its configured keys, runs Python cloud functions from a
+directory and nested TCSL workflows through an injected runner, and can inject faults.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from asw_airflow.tencentcloud.emulator.asw import AswService, WorkflowRunner
+from asw_airflow.tencentcloud.emulator.scf import FunctionStore, ScfService
+from asw_airflow.tencentcloud.emulator.server import EmulatorServer, Faults
+
+DEFAULT_SECRET_ID = "AKIDEMULATOR"
+DEFAULT_SECRET_KEY = "emulator-secret-key"
+DEFAULT_APPID = "1250000000"
+
+__all__ = ["EmulatorHandle", "add_arguments", "run", "start_emulator", "WorkflowRunner"]
+
+
+@dataclass
+class EmulatorHandle:
+    """A running emulator: ``endpoint`` is what a client's ``endpoint=`` takes."""
+
+    server: EmulatorServer
+    asw: AswService
+    thread: threading.Thread | None = None
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def set_faults(self, **changes: Any) -> Faults:
+        return self.server.set_faults(changes)
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        if self.thread is not None:
+            self.thread.join()
+
+    def __enter__(self) -> EmulatorHandle:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def _build(
+    functions_dir: str | Path | None,
+    workflows_dir: str | Path | None,
+    host: str,
+    port: int,
+    secret_id: str,
+    secret_key: str,
+    workflow_runner: WorkflowRunner | None,
+    faults: Faults,
+    appid: str,
+    seed: int | None,
+) -> EmulatorHandle:
+    scf = ScfService(FunctionStore(Path(functions_dir) if functions_dir else None))
+    asw = AswService(Path(workflows_dir) if workflows_dir else None, workflow_runner, appid)
+    actions = {("scf", name): fn for name, fn in scf.actions().items()}
+    actions.update({("asw", name): fn for name, fn in asw.actions().items()})
+    server = EmulatorServer((host, port), secret_id, secret_key, actions, faults, seed)
+    return EmulatorHandle(server, asw)
+
+
+def start_emulator(
+    functions_dir: str | Path | None = None,
+    workflows_dir: str | Path | None = None,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    secret_id: str = DEFAULT_SECRET_ID,
+    secret_key: str = DEFAULT_SECRET_KEY,
+    workflow_runner: WorkflowRunner | None = None,
+    *,
+    fault_rate: float = 0.0,
+    latency_ms: float = 0.0,
+    appid: str = DEFAULT_APPID,
+    seed: int | None = None,
+) -> EmulatorHandle:
+    """Serve in a background thread; ``port=0`` picks a free port (see ``handle.endpoint``)."""
+    handle = _build(
+        functions_dir, workflows_dir, host, port, secret_id, secret_key, workflow_runner,
+        Faults(fault_rate=fault_rate, latency_ms=latency_ms), appid, seed,
+    )
+    handle.thread = threading.Thread(target=handle.server.serve_forever, name="tencentcloud-emulator", daemon=True)
+    handle.thread.start()
+    return handle
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free port)")
+    parser.add_argument("--functions", metavar="DIR", help="cloud functions: DIR/<FunctionName>/index.py with main_handler")
+    parser.add_argument("--workflows", metavar="DIR", help="nested workflows: DIR/<name>.json TCSL files")
+    parser.add_argument("--secret-id", default=DEFAULT_SECRET_ID, help="SecretId clients must sign with")
+    parser.add_argument("--secret-key", default=DEFAULT_SECRET_KEY, help="SecretKey clients must sign with")
+    parser.add_argument("--appid", default=DEFAULT_APPID, help="APPID shown in execution qrns")
+    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of calls answered InternalError (0..1)")
+    parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added to every call")
+
+
+def run(args: argparse.Namespace, workflow_runner: WorkflowRunner | None = None) -> int:
+    """Serve until interrupted; prints ``listening on http://HOST:PORT`` once ready."""
+    handle = _build(
+        args.functions, args.workflows, args.host, args.port, args.secret_id, args.secret_key, workflow_runner,
+        Faults(fault_rate=args.fault_rate, latency_ms=args.latency_ms), args.appid, None,
+    )
+    print(f"listening on {handle.endpoint}", flush=True)
+    try:
+        handle.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        handle.server.server_close()
+    return 0

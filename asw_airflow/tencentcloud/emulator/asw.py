@@ -1,0 +1,169 @@
+"""Emulated ASW executions of TCSL files in ``DIR/<stem>.json``, run by an injected workflow runner.
+
+Resource names: a StartExecution ``StateMachineResourceName`` may be the bare stem or any qrn
+containing ``:flowmachine:{stem}`` (e.g. ``qrn:qcs:asw:ap-guangzhou:1250000000:http:json:flowmachine:{stem}:{id}``).
+Executions are named ``qrn:qcs:asw:{region}:{appid}:execution:{stem}:{Name}``. A ``Name`` already
+used for that state machine is idempotent: StartExecution returns the existing execution, so a
+retried start never runs a child twice.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from asw_airflow.tencentcloud.emulator.base import ApiError
+
+WorkflowRunner = Callable[[str, Any, str], dict]
+"""``(definition_text, input, execution_name) -> {"status": "SUCCEED"|"FAILED", "output", "error", "cause", "history"}``."""
+
+_FLOWMACHINE = re.compile(r":flowmachine:([^:]+)")
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S")
+
+
+@dataclass
+class Execution:
+    qrn: str
+    name: str
+    state_machine: str
+    definition: str
+    input: str
+    status: str = "RUNNING"
+    output: str | None = None
+    start_date: str = field(default_factory=_now)
+    stop_date: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def add_event(self, category: str, **fields: Any) -> None:
+        self.events.append(
+            {
+                "ExecutionResourceName": self.qrn,
+                "EventId": len(self.events) + 1,
+                "EventCategory": category,
+                "StepName": fields.get("StepName", ""),
+                "ResourceName": fields.get("ResourceName", ""),
+                "Timestamp": str(fields.get("Timestamp") or int(time.time() * 1000)),
+                "Content": fields.get("Content", ""),
+                "Exception": fields.get("Exception", ""),
+            }
+        )
+
+
+class AswService:
+    """StartExecution, DescribeExecution, StopExecution, DescribeExecutionHistory."""
+
+    def __init__(self, workflows_dir: Path | None, runner: WorkflowRunner | None, appid: str):
+        self.workflows_dir = workflows_dir
+        self.runner = runner
+        self.appid = appid
+        self._executions: dict[str, Execution] = {}
+        self._lock = threading.Lock()
+
+    def actions(self) -> dict[str, Callable[[dict, str], dict]]:
+        return {
+            "StartExecution": self.start_execution,
+            "DescribeExecution": self.describe_execution,
+            "StopExecution": self.stop_execution,
+            "DescribeExecutionHistory": self.describe_execution_history,
+        }
+
+    def _definition(self, resource_name: str) -> tuple[str, str]:
+        match = _FLOWMACHINE.search(resource_name)
+        stem = match.group(1) if match else resource_name
+        path = self.workflows_dir / f"{stem}.json" if self.workflows_dir and "/" not in stem else None
+        if path is None or not path.is_file():
+            raise ApiError("ResourceNotFound.StateMachine", f"state machine {resource_name!r} does not exist")
+        return stem, path.read_text(encoding="utf-8")
+
+    def start_execution(self, params: dict, region: str) -> dict:
+        resource_name = params.get("StateMachineResourceName")
+        if not resource_name:
+            raise ApiError("MissingParameter", "StateMachineResourceName is required")
+        stem, definition = self._definition(resource_name)
+        raw_input = params.get("Input") or "{}"
+        try:
+            parsed_input = json.loads(raw_input)
+        except (TypeError, ValueError):
+            raise ApiError("InvalidParameterValue.Input", "Input must be a JSON string") from None
+        if self.runner is None:
+            raise ApiError("UnsupportedOperation", "this emulator was started without a workflow runner")
+        name = params.get("Name") or uuid.uuid4().hex
+        qrn = f"qrn:qcs:asw:{region}:{self.appid}:execution:{stem}:{name}"
+        with self._lock:
+            existing = self._executions.get(qrn)
+            if existing is not None:
+                return {"ExecutionResourceName": existing.qrn, "StartDate": existing.start_date}
+            execution = Execution(qrn, name, stem, definition, raw_input)
+            execution.add_event("ExecutionStarted", Content=raw_input)
+            self._executions[qrn] = execution
+        threading.Thread(target=self._run, args=(execution, parsed_input), daemon=True).start()
+        return {"ExecutionResourceName": qrn, "StartDate": execution.start_date}
+
+    def _run(self, execution: Execution, parsed_input: Any) -> None:
+        assert self.runner is not None
+        try:
+            result = self.runner(execution.definition, parsed_input, execution.name)
+        except Exception as exc:  # a broken runner fails the execution, it must not kill the server
+            result = {"status": "FAILED", "error": "States.Runtime", "cause": f"{type(exc).__name__}: {exc}"}
+        with self._lock:
+            if execution.status != "RUNNING":
+                return  # stopped meanwhile: the stop wins
+            for event in result.get("history") or []:
+                execution.add_event(event.get("EventCategory", "StepEvent"), **event)
+            if result.get("status") == "SUCCEED":
+                execution.status = "SUCCEED"
+                execution.output = json.dumps(result.get("output"), ensure_ascii=False)
+                execution.add_event("ExecutionSucceeded", Content=execution.output)
+            else:
+                execution.status = "FAILED"
+                error = {"Error": result.get("error") or "States.Runtime", "Cause": result.get("cause") or ""}
+                execution.add_event("ExecutionFailed", Exception=json.dumps(error, ensure_ascii=False))
+            execution.stop_date = _now()
+
+    def _execution(self, qrn: str | None) -> Execution:
+        execution = self._executions.get(qrn or "")
+        if execution is None:
+            raise ApiError("ResourceNotFound.Execution", f"execution {qrn!r} does not exist")
+        return execution
+
+    def describe_execution(self, params: dict, region: str) -> dict:
+        execution = self._execution(params.get("ExecutionResourceName"))
+        with self._lock:
+            return {
+                "ExecutionResourceName": execution.qrn,
+                "Name": execution.name,
+                "StartDate": execution.start_date,
+                "StopDate": execution.stop_date,
+                "StateMachineResourceName": execution.state_machine,
+                "Status": execution.status,
+                "Input": execution.input,
+                "Output": execution.output,
+                "ExecutionDefinition": execution.definition,
+            }
+
+    def stop_execution(self, params: dict, region: str) -> dict:
+        execution = self._execution(params.get("ExecutionQrn"))
+        with self._lock:
+            if execution.status == "RUNNING":
+                execution.status = "TERMINATED"
+                execution.stop_date = _now()
+                execution.add_event("ExecutionTerminated")
+        return {}
+
+    def describe_execution_history(self, params: dict, region: str) -> dict:
+        execution = self._execution(params.get("ExecutionResourceName"))
+        with self._lock:
+            return {"Events": [dict(event) for event in execution.events]}
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self._executions)
