@@ -179,13 +179,13 @@ class ChoiceRule:
     output: Any = None
     has_output: bool = False
     _test: Callable[[Scope], bool] = field(default=_wrong_language, repr=False)
-    _condition: Callable[[Mapping[str, Any]], bool] = field(default=_wrong_language, repr=False)
+    _condition: Callable[[dict[str, Any]], bool] = field(default=_wrong_language, repr=False)
 
     def matches(self, scope: Scope) -> bool:
         """Evaluate a JSONPath rule against the state's effective input, context and variables."""
         return self._test(scope)
 
-    def matches_jsonata(self, bindings: Mapping[str, Any]) -> bool:
+    def matches_jsonata(self, bindings: dict[str, Any]) -> bool:
         """Evaluate a JSONata rule's ``Condition`` with the bindings the engine built for the state."""
         return self._condition(bindings)
 
@@ -376,22 +376,22 @@ def _compile_wildcard(pattern: Any) -> Callable[[str], Any]:
 # --- JSONata conditions ----------------------------------------------------------------------------
 
 
-def _compile_condition(rule: Mapping[str, Any]) -> Callable[[Mapping[str, Any]], bool]:
+def _compile_condition(rule: Mapping[str, Any]) -> Callable[[dict[str, Any]], bool]:
     unknown = sorted(set(rule) - _COMMON_FIELDS - {"Condition"})
     if unknown:
         raise ExpressionError(f"a JSONata Choice rule takes Condition, Next, Assign and Output; not {', '.join(unknown)}")
     condition = rule["Condition"]
     if type(condition) is bool:
         return lambda bindings: condition
-    if not isinstance(condition, str) or not (condition.startswith("{%") and condition.endswith("%}")):
+    from asw_airflow.semantics.jsonata import compile_jsonata, is_jsonata
+
+    if not is_jsonata(condition):
         raise ExpressionError(f"Condition must be true, false or a JSONata expression '{{% ... %}}', got {condition!r}")
-    from asw_airflow.semantics.jsonata import compile_jsonata
-
     expression = compile_jsonata(condition)
-    source = condition[2:-2].strip()
+    evaluate, source = expression.evaluate, expression.text
 
-    def test(bindings: Mapping[str, Any]) -> bool:
-        result = expression.evaluate(dict(bindings))
+    def test(bindings: dict[str, Any]) -> bool:
+        result = evaluate(bindings, "Condition")
         if type(result) is not bool:
             raise StatesError(
                 QUERY_EVALUATION_ERROR,
@@ -436,7 +436,7 @@ class ChoiceBranching:
                 return rule
         return None
 
-    def select_jsonata(self, bindings: Mapping[str, Any]) -> ChoiceRule | None:
+    def select_jsonata(self, bindings: dict[str, Any]) -> ChoiceRule | None:
         """The first JSONata rule whose Condition holds, so the engine can apply its Assign and Output."""
         for rule in self.rules:
             if rule.matches_jsonata(bindings):
@@ -447,7 +447,7 @@ class ChoiceBranching:
         """The next state's name; ``States.NoChoiceMatched`` when nothing matches and there is no Default."""
         return self._next(self.select(scope))
 
-    def choose_jsonata(self, bindings: Mapping[str, Any]) -> str:
+    def choose_jsonata(self, bindings: dict[str, Any]) -> str:
         """``choose`` for a JSONata Choice state."""
         return self._next(self.select_jsonata(bindings))
 

@@ -366,6 +366,31 @@ def test_constant_jsonata_conditions() -> None:
     assert branching.choose_jsonata({}) == "Always"
 
 
+def test_jsonata_conditions_read_states_input_and_variables() -> None:
+    branching = compile_choices(
+        [
+            {"Condition": "{% $not($states.input.type = 'Private') %}", "Next": "Public"},
+            {"Condition": "{% $states.input.value >= $low and $states.input.value < 30 %}", "Next": "ValueInTwenties"},
+        ],
+        "DefaultState",
+    )
+    assert branching.choose_jsonata({"states": {"input": {"type": "Private", "value": 22}}, "low": 20}) == "ValueInTwenties"
+    assert branching.choose_jsonata({"states": {"input": {"type": "Public", "value": 22}}, "low": 20}) == "Public"
+    assert branching.choose_jsonata({"states": {"input": {"type": "Private", "value": 2}}, "low": 20}) == "DefaultState"
+
+
+def test_a_jsonata_condition_must_yield_a_boolean() -> None:
+    rule = compile_rule({"Condition": "{% $states.input.flag %}", "Next": "A"})
+    assert rule.matches_jsonata({"states": {"input": {"flag": True}}})
+    with pytest.raises(StatesError) as caught:
+        rule.matches_jsonata({"states": {"input": {"flag": "yes"}}})
+    assert caught.value.error == "States.QueryEvaluationError"
+    assert "Expected 'boolean'" in (caught.value.cause or "")
+    with pytest.raises(StatesError) as caught:
+        rule.matches_jsonata({"states": {"input": {}}})
+    assert caught.value.error == "States.QueryEvaluationError"
+
+
 def test_jsonata_rule_carries_output_and_assign() -> None:
     rule = compile_rule({"Condition": True, "Next": "A", "Output": None, "Assign": {"x": 1}})
     assert (rule.has_output, rule.output, rule.assign) == (True, None, {"x": 1})
@@ -385,6 +410,7 @@ def test_rules_refuse_the_other_languages_evaluation() -> None:
         ({"Condition": "$states.input.done", "Next": "A"}, "JSONata expression '{% ... %}'"),
         ({"Condition": 1, "Next": "A"}, "Condition must be"),
         ({"Condition": True, "Variable": "$.v", "Next": "A"}, "not Variable"),
+        ({"Condition": "{% $states.input. %}", "Next": "A"}, "invalid JSONata"),
     ],
 )
 def test_malformed_jsonata_rules_are_rejected(rule: dict, message: str) -> None:
