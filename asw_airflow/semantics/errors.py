@@ -61,3 +61,12 @@ def error_matches(error_equals: Sequence[str], error: str) -> bool:
         if name == ALL or (name == TASK_FAILED and error != TIMEOUT):
             return True
     return False
+
+
+def parse_error_equals(names: Any) -> tuple[str, ...]:
+    """A Retrier's or Catcher's ``ErrorEquals``, checked: non-empty strings, ``States.ALL`` alone."""
+    if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
+        raise ExpressionError(f"ErrorEquals must be a non-empty array of error names, got {names!r}")
+    if ALL in names and len(names) > 1:
+        raise ExpressionError("States.ALL must appear alone in ErrorEquals")
+    return tuple(names)

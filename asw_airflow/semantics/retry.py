@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from asw_airflow.semantics.errors import ALL, ExpressionError, error_matches
+from asw_airflow.semantics.errors import ExpressionError, error_matches, parse_error_equals
 
 JITTER_STRATEGIES = ("NONE", "FULL")
 _FIELDS = frozenset(
@@ -38,7 +38,7 @@ class Retrier:
         unknown = sorted(set(obj) - _FIELDS)
         if unknown:
             raise ExpressionError(f"a Retrier does not accept {', '.join(unknown)}; fields are {', '.join(sorted(_FIELDS))}")
-        error_equals = _error_equals(obj)
+        error_equals = parse_error_equals(obj.get("ErrorEquals"))
         jitter = obj.get("JitterStrategy", "NONE")
         if jitter not in JITTER_STRATEGIES:
             raise ExpressionError(f"JitterStrategy must be one of {', '.join(JITTER_STRATEGIES)}, got {jitter!r}")
@@ -97,15 +97,6 @@ def decide_retry(
             return RetryDecision(None, attempts)
         return RetryDecision(retrier.delay(done, random), attempts[:index] + (done + 1,) + attempts[index + 1 :])
     return RetryDecision(None, attempts)
-
-
-def _error_equals(obj: Mapping[str, Any]) -> tuple[str, ...]:
-    names = obj.get("ErrorEquals")
-    if not isinstance(names, list) or not names or not all(isinstance(name, str) for name in names):
-        raise ExpressionError("ErrorEquals must be a non-empty array of error names")
-    if ALL in names and len(names) > 1:
-        raise ExpressionError("States.ALL must appear alone in ErrorEquals")
-    return tuple(names)
 
 
 def _integer(obj: Mapping[str, Any], field: str, default: int | None, minimum: int) -> Any:

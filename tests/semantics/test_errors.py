@@ -2,7 +2,7 @@
 
 import pytest
 
-from asw_airflow.semantics.errors import StatesError, error_matches
+from asw_airflow.semantics.errors import ExpressionError, StatesError, error_matches, parse_error_equals
 
 
 @pytest.mark.parametrize(
@@ -52,3 +52,13 @@ def test_empty_error_equals_matches_nothing() -> None:
 def test_error_output_omits_absent_cause() -> None:
     assert StatesError("E", "why").to_output() == {"Error": "E", "Cause": "why"}
     assert StatesError("E").to_output() == {"Error": "E"}
+
+
+def test_error_equals_is_parsed_to_a_tuple() -> None:
+    assert parse_error_equals(["ErrorA", "ErrorB"]) == ("ErrorA", "ErrorB")
+
+
+@pytest.mark.parametrize("names", [None, [], "States.ALL", ["E", 3], ["States.ALL", "E"]])
+def test_malformed_error_equals_is_rejected(names: object) -> None:
+    with pytest.raises(ExpressionError, match="ErrorEquals"):
+        parse_error_equals(names)
