@@ -82,8 +82,8 @@ def _quoted_key(rest: str, pos: int) -> tuple[str | None, int]:
     pos += 1
     while pos < len(rest):
         char = rest[pos]
-        if char == "\\" and pos + 1 < len(rest):
-            chars.append(rest[pos + 1])
+        if char == "\\" and rest.startswith(quote, pos + 1):  # only the quote is escapable, as in Jayway
+            chars.append(quote)
             pos += 2
             continue
         if char == quote:

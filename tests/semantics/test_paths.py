@@ -138,3 +138,9 @@ def test_writing_into_a_non_object_is_states_runtime(target, text):
 def test_writing_through_a_context_or_variable_path_is_rejected():
     with pytest.raises(ExpressionError, match="must start with '\\$'"):
         compile_reference_path("$$.Execution").write({}, 1)
+
+
+def test_only_the_enclosing_quote_is_escapable_inside_brackets():
+    assert compile_path("$['it\\'s']").read(Scope({"it's": 1})) == 1
+    key = 'Q\\""N"'
+    assert compile_path("$['Q\\\"\"N\"']").read(Scope({key: "found"})) == "found"
