@@ -92,7 +92,7 @@ def start_emulator(
         functions_dir, workflows_dir, host, port, secret_id, secret_key, workflow_runner,
         Faults(fault_rate=fault_rate, latency_ms=latency_ms), appid, seed,
     )
-    handle.thread = threading.Thread(target=handle.server.serve_forever, name="tencentcloud-emulator", daemon=True)
+    handle.thread = threading.Thread(target=handle.server.serve_forever, args=(0.05,), name="tencentcloud-emulator", daemon=True)
     handle.thread.start()
     return handle
 

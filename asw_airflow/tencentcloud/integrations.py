@@ -1,0 +1,331 @@
+"""Task integrations for SCF, nested ASW workflows and any other cloud API, shared by the engine and Airflow.
+
+Each operation is written once as a generator of API calls (:class:`ApiCall`) and driven either by
+the sync client (engine, operators) or the async client (triggers), so both backends run the same
+request building and result interpretation:
+
+- request-response: :func:`request_response` / :func:`arequest_response` -> the Task's result.
+- sync-run: :func:`start` -> a JSON-able handle, then :func:`check` until it returns
+  :class:`Finished` (``None`` means still running; a failed job raises ``StatesError``), and
+  :func:`cancel` to stop the job when the parent stops. ``a``-prefixed twins are async.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import re
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Generator, Mapping, TypeVar
+
+from asw_airflow.engine.handlers import HandlerRegistry, TaskInvocation
+from asw_airflow.resource import ResourceRef, parse_resource
+from asw_airflow.semantics.errors import RUNTIME, TASK_FAILED, TIMEOUT, StatesError
+from asw_airflow.tencentcloud.client import TencentCloudClient, TencentCloudError, normalize_region
+from asw_airflow.tencentcloud.errors import SCF_TIMEOUT_STATUS, from_api_error, from_function_result
+
+T = TypeVar("T")
+Handle = dict[str, Any]
+
+DEFAULT_POLL_INTERVAL = 5.0
+DEFAULT_POLL_JITTER = 0.2
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCall:
+    service: str
+    action: str
+    params: dict[str, Any]
+    region: str | None = None
+
+
+class JobFailed(StatesError):
+    """A sync-run job that ended badly (as opposed to a failure to ask about it)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """A sync-run job that ended well; ``output`` is the Task's result (it may be ``None``)."""
+
+    output: Any
+
+
+Flow = Generator[ApiCall, dict[str, Any], T]
+
+
+def _drive(client: TencentCloudClient, flow: Flow[T]) -> T:
+    try:
+        call = next(flow)
+        while True:
+            try:
+                response = client.call(call.service, call.action, call.params, region=call.region)
+            except TencentCloudError as exc:
+                call = flow.throw(from_api_error(exc))
+            else:
+                call = flow.send(response)
+    except StopIteration as stop:
+        return stop.value
+
+
+async def _adrive(client: TencentCloudClient, flow: Flow[T]) -> T:
+    try:
+        call = next(flow)
+        while True:
+            try:
+                response = await client.acall(call.service, call.action, call.params, region=call.region)
+            except TencentCloudError as exc:
+                call = flow.throw(from_api_error(exc))
+            else:
+                call = flow.send(response)
+    except StopIteration as stop:
+        return stop.value
+
+
+# -- request building ---------------------------------------------------------------------------
+
+
+def _ref(resource: ResourceRef | str) -> ResourceRef:
+    return resource if isinstance(resource, ResourceRef) else parse_resource(resource)
+
+
+def _object(ref: ResourceRef, payload: Any) -> dict[str, Any]:
+    if payload is None:
+        return {}
+    if not isinstance(payload, Mapping):
+        raise StatesError(
+            RUNTIME, f"{ref.service}:{ref.action} takes its request as an object; got {type(payload).__name__}"
+        )
+    return dict(payload)
+
+
+def _invoke_params(ref: ResourceRef, payload: Any, invocation_type: str) -> dict[str, Any]:
+    return {
+        "FunctionName": ref.function,
+        "InvocationType": invocation_type,
+        "Qualifier": ref.qualifier or "$LATEST",
+        "Namespace": ref.namespace or "default",
+        "ClientContext": json.dumps(payload, ensure_ascii=False),
+    }
+
+
+def _start_execution_params(ref: ResourceRef, payload: Any) -> dict[str, Any]:
+    params = _object(ref, payload)
+    if "Input" in params and not isinstance(params["Input"], str):
+        params["Input"] = json.dumps(params["Input"], ensure_ascii=False)
+    return params
+
+
+def _function_output(ret_msg: str | None) -> Any:
+    """SCF returns the function's value as a string: JSON when it parses, else the string itself."""
+    if ret_msg is None:
+        return None
+    try:
+        return json.loads(ret_msg)
+    except ValueError:
+        return ret_msg
+
+
+def child_execution_name(parent_execution: str, state_name: str, attempt: int, item_index: int | None = None) -> str:
+    """A child execution ``Name`` that is the same for every start of one parent attempt.
+
+    StartExecution treats a repeated Name as the same execution, so a retried start (lost
+    response, client retry, worker restart) never runs the child twice; a new Retry attempt
+    gets a new child. ``item_index`` separates Map iterations of the same state.
+    """
+    key = f"{parent_execution}\x00{state_name}\x00{attempt}\x00{item_index}"
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", state_name).strip("-")[:24] or "state"
+    return f"{slug}-{attempt}-{digest}"
+
+
+# -- flows --------------------------------------------------------------------------------------
+
+
+def _request_response_flow(ref: ResourceRef, payload: Any) -> Flow[Any]:
+    if ref.kind == "scf":
+        body = yield ApiCall("scf", "Invoke", _invoke_params(ref, payload, "RequestResponse"), ref.region)
+        result = body.get("Result") or {}
+        error = from_function_result(ref.function or "", result)
+        if error is not None:
+            raise error
+        return _function_output(result.get("RetMsg"))
+    if ref.kind == "asw":
+        body = yield ApiCall("asw", "StartExecution", _start_execution_params(ref, payload), ref.region)
+        return {"Response": body}
+    body = yield ApiCall(ref.service, ref.action, _object(ref, payload), ref.region)
+    return {"Response": body}
+
+
+def _start_flow(ref: ResourceRef, payload: Any, execution_name: str | None) -> Flow[Handle]:
+    region = normalize_region(ref.region)
+    if ref.kind == "scf":
+        body = yield ApiCall("scf", "Invoke", _invoke_params(ref, payload, "Event"), region)
+        return {
+            "kind": "scf",
+            "Region": region,
+            "FunctionName": ref.function,
+            "Namespace": ref.namespace or "default",
+            "InvokeRequestId": (body.get("Result") or {}).get("FunctionRequestId"),
+        }
+    if ref.kind == "asw":
+        params = _start_execution_params(ref, payload)
+        params.setdefault("Name", execution_name or uuid.uuid4().hex)
+        body = yield ApiCall("asw", "StartExecution", params, region)
+        return {"kind": "asw", "Region": region, "ExecutionResourceName": body["ExecutionResourceName"]}
+    raise StatesError(RUNTIME, f"{ref.service}:{ref.action} supports request-response only; drop the .sync suffix")
+
+
+def _failed_execution(qrn: str, status: str, events: list[dict[str, Any]]) -> JobFailed:
+    detail: dict[str, Any] = {"ExecutionResourceName": qrn, "Status": status}
+    for event in reversed(events):
+        if event.get("Exception"):
+            try:
+                detail.update(json.loads(event["Exception"]))
+            except ValueError:
+                detail["Cause"] = event["Exception"]
+            break
+    return JobFailed(TASK_FAILED, json.dumps(detail, ensure_ascii=False))
+
+
+def _check_flow(handle: Handle) -> Flow[Finished | None]:
+    if handle["kind"] == "scf":
+        body = yield ApiCall("scf", "GetAsyncEventStatus", {"InvokeRequestId": handle["InvokeRequestId"]}, handle["Region"])
+        status = body["Result"]
+        if status["Status"] == "RUNNING":
+            return None
+        if status["Status"] == "FINISHED":
+            return Finished({"FunctionRequestId": handle["InvokeRequestId"], "Status": "FINISHED"})
+        cause = (
+            f"async invocation {handle['InvokeRequestId']} of cloud function {handle['FunctionName']} "
+            f"ended {status['Status']} (StatusCode {status.get('StatusCode')})"
+        )
+        raise JobFailed(TIMEOUT if status.get("StatusCode") == SCF_TIMEOUT_STATUS else TASK_FAILED, cause)
+    qrn = handle["ExecutionResourceName"]
+    body = yield ApiCall("asw", "DescribeExecution", {"ExecutionResourceName": qrn}, handle["Region"])
+    status = body["Status"]
+    if status in ("INIT", "RUNNING"):
+        return None
+    if status == "SUCCEED":
+        return Finished(_function_output(body.get("Output")))
+    history = yield ApiCall("asw", "DescribeExecutionHistory", {"ExecutionResourceName": qrn}, handle["Region"])
+    raise _failed_execution(qrn, status, history.get("Events") or [])
+
+
+def _cancel_flow(handle: Handle) -> Flow[None]:
+    if handle["kind"] == "scf":
+        params = {
+            "FunctionName": handle["FunctionName"],
+            "Namespace": handle["Namespace"],
+            "InvokeRequestId": handle["InvokeRequestId"],
+        }
+        yield ApiCall("scf", "TerminateAsyncEvent", params, handle["Region"])
+    else:
+        yield ApiCall("asw", "StopExecution", {"ExecutionQrn": handle["ExecutionResourceName"]}, handle["Region"])
+
+
+# -- public faces -------------------------------------------------------------------------------
+
+
+def request_response(client: TencentCloudClient, resource: ResourceRef | str, payload: Any) -> Any:
+    """Run a request-response Task: a function's return value, or an API's ``{"Response": ...}``."""
+    return _drive(client, _request_response_flow(_ref(resource), payload))
+
+
+async def arequest_response(client: TencentCloudClient, resource: ResourceRef | str, payload: Any) -> Any:
+    return await _adrive(client, _request_response_flow(_ref(resource), payload))
+
+
+def start(
+    client: TencentCloudClient, resource: ResourceRef | str, payload: Any, *, execution_name: str | None = None
+) -> Handle:
+    """Start a sync-run job (SCF Event invoke or child execution named ``execution_name``)."""
+    return _drive(client, _start_flow(_ref(resource), payload, execution_name))
+
+
+async def astart(
+    client: TencentCloudClient, resource: ResourceRef | str, payload: Any, *, execution_name: str | None = None
+) -> Handle:
+    return await _adrive(client, _start_flow(_ref(resource), payload, execution_name))
+
+
+def check(client: TencentCloudClient, handle: Handle) -> Finished | None:
+    """``None`` while the job runs, :class:`Finished` when it succeeded; raises :class:`JobFailed` when it
+    failed (any other ``StatesError`` is a failure to ask)."""
+    return _drive(client, _check_flow(handle))
+
+
+async def acheck(client: TencentCloudClient, handle: Handle) -> Finished | None:
+    return await _adrive(client, _check_flow(handle))
+
+
+def cancel(client: TencentCloudClient, handle: Handle) -> None:
+    """Stop the job (TerminateAsyncEvent / StopExecution); stopping a finished job is a no-op."""
+    _drive(client, _cancel_flow(handle))
+
+
+async def acancel(client: TencentCloudClient, handle: Handle) -> None:
+    await _adrive(client, _cancel_flow(handle))
+
+
+# -- engine -------------------------------------------------------------------------------------
+
+
+def _execution_name(invocation: TaskInvocation) -> str:
+    context = invocation.context
+    parent = (context.get("Execution") or {}).get("Id") or uuid.uuid4().hex
+    item = ((context.get("Map") or {}).get("Item") or {}).get("Index")
+    return child_execution_name(parent, invocation.state_name, invocation.attempt, item)
+
+
+def register_tencentcloud_handlers(
+    registry: HandlerRegistry,
+    client: TencentCloudClient,
+    *,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    poll_jitter: float = DEFAULT_POLL_JITTER,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+) -> None:
+    """Register engine handlers for ``scf``, ``asw`` and ``api`` resources.
+
+    A sync-run polls every ``poll_interval * (1 + uniform(0, poll_jitter))`` seconds through
+    ``sleep``. Exceeding the Task's ``timeout_seconds`` raises ``States.Timeout``; on that, on a
+    polling failure, or on any exception out of ``sleep`` (how an engine stops a run) the job is
+    cancelled first, so stopping the parent stops the child.
+    """
+    jitter = rng or random.Random()
+
+    def handle(invocation: TaskInvocation) -> Any:
+        ref = invocation.resource
+        if ref.mode != "sync":
+            return request_response(client, ref, invocation.payload)
+        job = start(client, ref, invocation.payload, execution_name=_execution_name(invocation))
+        waited = 0.0
+        try:
+            while True:
+                done = check(client, job)
+                if done is not None:
+                    return done.output
+                if invocation.timeout_seconds is not None and waited >= invocation.timeout_seconds:
+                    raise StatesError(TIMEOUT, f"{ref.text} did not finish within {invocation.timeout_seconds:g} s")
+                delay = poll_interval * (1 + jitter.uniform(0, poll_jitter))
+                sleep(delay)
+                waited += delay
+        except JobFailed:
+            raise  # the job itself ended: nothing to cancel
+        except BaseException:
+            _cancel_quietly(client, job)
+            raise
+
+    for kind in ("scf", "asw", "api"):
+        registry.register_kind(kind, handle)
+
+
+def _cancel_quietly(client: TencentCloudClient, job: Handle) -> None:
+    try:
+        cancel(client, job)
+    except StatesError:
+        pass  # the original failure matters more than a failed stop
