@@ -100,7 +100,7 @@ class State:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class _Recoverable(State):
+class RecoverableState(State):
     """States with a result and error handling: Task, Parallel, Map."""
 
     parameters: Any = None
@@ -126,7 +126,7 @@ class PassState(State):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class TaskState(_Recoverable):
+class TaskState(RecoverableState):
     resource: ResourceRef
     timeout: Setting | None = None
     heartbeat: Setting | None = None
@@ -173,12 +173,12 @@ class FailState(State):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ParallelState(_Recoverable):
+class ParallelState(RecoverableState):
     branches: tuple["Machine", ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class MapState(_Recoverable):
+class MapState(RecoverableState):
     """``items_path`` defaults to ``$``; ``items`` is the JSONata ``Items`` field; ``item_selector`` is
     ItemSelector (or the older Parameters) in JSONPath or JSONata form according to ``query_language``."""
 

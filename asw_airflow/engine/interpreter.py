@@ -1,0 +1,332 @@
+"""The in-process interpreter: runs a compiled :class:`Machine` state by state.
+
+The loop over states is iterative (only Map iterations and Parallel branches nest, as deep as
+the definition itself), so 5,000-state chains and 100,000-item Maps run in constant stack.
+Every state's semantics come from ``semantics.steps``; this module only sequences states,
+sleeps on the clock, calls Task handlers, fans out Map/Parallel and records history.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Literal, Mapping, MutableMapping
+
+from asw_airflow.engine.clock import Clock, RealClock
+from asw_airflow.engine.handlers import HandlerRegistry, TaskInvocation
+from asw_airflow.engine.history import History
+from asw_airflow.ir import (
+    ChoiceState,
+    FailState,
+    Machine,
+    MapState,
+    ParallelState,
+    PassState,
+    State,
+    SucceedState,
+    TaskState,
+    WaitState,
+)
+from asw_airflow.semantics import steps
+from asw_airflow.semantics.dataflow import DEFAULT_PAYLOAD_LIMIT, Frame, check_size, enter_state, make_context
+from asw_airflow.semantics.errors import TASK_FAILED, TIMEOUT, StatesError
+
+Status = Literal["SUCCEED", "FAILED", "TERMINATED"]
+_TASK_TIMEOUT_CAUSE = "The task '{}' did not finish within its TimeoutSeconds ({} s)."
+_EXECUTION_TIMEOUT_CAUSE = "The execution did not finish within the state machine's TimeoutSeconds ({} s)."
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionResult:
+    """How an execution ended, in ASW's status words; ``history`` is empty unless it was recorded."""
+
+    status: Status
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+class _Terminated(Exception):
+    """Raised inside a run when the execution was stopped, or a sibling branch/iteration failed."""
+
+
+class _Cancel:
+    """A cancellation flag that is also set when any enclosing one is (nested Map/Parallel fan-outs)."""
+
+    __slots__ = ("_event", "_parent")
+
+    def __init__(self, parent: _Cancel | None = None):
+        self._event = threading.Event()
+        self._parent = parent
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_set(self) -> bool:
+        return self._event.is_set() or (self._parent is not None and self._parent.is_set())
+
+
+def default_context(machine: Machine, input: Any, start_time: datetime, name: str | None = None) -> dict[str, Any]:
+    """A ``$$`` object for a local run: generated execution name, ids naming the machine."""
+    execution_name = name or str(uuid.uuid4())
+    machine_name = machine.name or "local"
+    return make_context(
+        execution_id=f"local:execution:{machine_name}:{execution_name}",
+        name=execution_name,
+        input=input,
+        start_time=start_time,
+        state_machine_id=f"local:stateMachine:{machine_name}",
+        state_machine_name=machine_name,
+    )
+
+
+class Execution:
+    """One run of a machine; ``stop()`` from another thread ends it as TERMINATED at the next state."""
+
+    def __init__(
+        self,
+        machine: Machine,
+        input: Any,
+        *,
+        context: Mapping[str, Any] | None = None,
+        handlers: HandlerRegistry | None = None,
+        clock: Clock | None = None,
+        history: bool = False,
+        payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
+    ):
+        self.machine = machine
+        self.input = input
+        self.clock = clock or RealClock()
+        self.handlers = handlers or HandlerRegistry()
+        self.history = History() if history else None
+        self.payload_limit = payload_limit
+        self.context = dict(context) if context is not None else default_context(machine, input, self.clock.now())
+        self._stopped = _Cancel()
+        self._deadline: datetime | None = None
+        self._pure: dict[int, bool] = {}
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def run(self) -> ExecutionResult:
+        start = self.clock.now()
+        if self.machine.timeout_seconds is not None:
+            self._deadline = start + timedelta(seconds=self.machine.timeout_seconds)
+        self._record("ExecutionStart", content={"input": self.input})
+        try:
+            check_size(self.input, self.payload_limit)
+            frame = Frame(self.context, {}, self.payload_limit)
+            output = self._run_machine(self.machine, self.input, frame, self._stopped)
+        except StatesError as error:
+            self._record("ExecutionFailed", exception=error.to_output())
+            return ExecutionResult("FAILED", None, error.error, error.cause, self._events())
+        except _Terminated:
+            self._record("ExecutionTerminated")
+            return ExecutionResult("TERMINATED", history=self._events())
+        self._record("ExecutionSucceed", content={"output": output})
+        return ExecutionResult("SUCCEED", output, history=self._events())
+
+    # --- the state loop ---------------------------------------------------------------------
+
+    def _run_machine(self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel) -> Any:
+        """Run ``machine`` from StartAt to an End; the output of the last state, or a StatesError."""
+        variables: MutableMapping[str, Any] = frame.variables  # type: ignore[assignment]
+        name: str | None = machine.start_at
+        value = input
+        while name is not None:
+            if cancel.is_set():
+                raise _Terminated
+            self._check_deadline()
+            state = machine.states[name]
+            self._record(f"{state.type}NodeEnter", state.name, content={"input": value})
+            outcome = self._run_state(state, value, frame, cancel)
+            if outcome.assigned:
+                variables.update(outcome.assigned)
+            self._record(f"{state.type}NodeExit", state.name, content={"output": outcome.output})
+            value = outcome.output
+            name = outcome.next
+        return value
+
+    def _run_state(self, state: State, value: Any, frame: Frame, cancel: _Cancel) -> steps.StepOutcome:
+        """One state, with its Retry loop and Catchers."""
+        attempts: tuple[int, ...] | None = None
+        retry_count = 0
+        while True:
+            entered = enter_state(
+                frame.context, state.name, self.clock.now(), retry_count if isinstance(state, TaskState) else None
+            )
+            state_frame = frame.with_context(entered)
+            try:
+                return self._step(state, value, state_frame, cancel, retry_count)
+            except StatesError as error:
+                decision = steps.on_error(state, error, value, attempts, state_frame)
+                self._record(f"{state.type}NodeFailed", state.name, exception=error.to_output())
+                if decision.action == "retry":
+                    self._sleep(decision.delay or 0)
+                    attempts = decision.attempts
+                    retry_count += 1
+                    continue
+                if decision.action == "catch":
+                    return steps.StepOutcome(decision.next, decision.output, decision.assigned)
+                raise
+
+    def _step(self, state: State, value: Any, frame: Frame, cancel: _Cancel, attempt: int) -> steps.StepOutcome:
+        if isinstance(state, PassState):
+            return steps.run_pass(state, value, frame)
+        if isinstance(state, ChoiceState):
+            return steps.run_choice(state, value, frame)
+        if isinstance(state, TaskState):
+            return self._task(state, value, frame, attempt)
+        if isinstance(state, WaitState):
+            self._wait_until(steps.wait_deadline(state, value, frame, self.clock.now()))
+            return steps.wait_output(state, value, frame)
+        if isinstance(state, SucceedState):
+            return steps.run_succeed(state, value, frame)
+        if isinstance(state, FailState):
+            steps.run_fail(state, value, frame)
+        if isinstance(state, MapState):
+            return self._map(state, value, frame, cancel)
+        if isinstance(state, ParallelState):
+            return self._parallel(state, value, frame, cancel)
+        raise TypeError(f"unknown state type {state.type}")
+
+    # --- time -------------------------------------------------------------------------------
+
+    def _check_deadline(self) -> None:
+        if self._deadline is not None and self.clock.now() >= self._deadline:
+            raise StatesError(TIMEOUT, _EXECUTION_TIMEOUT_CAUSE.format(self.machine.timeout_seconds))
+
+    def _sleep(self, seconds: float) -> None:
+        self._wait_until(self.clock.now() + timedelta(seconds=seconds))
+
+    def _wait_until(self, moment: datetime) -> None:
+        """Sleep until ``moment``, but no further than the execution's deadline (then States.Timeout)."""
+        target = moment if self._deadline is None else min(moment, self._deadline)
+        self.clock.sleep((target - self.clock.now()).total_seconds())
+        if target != moment:
+            self._check_deadline()
+
+    # --- Task -------------------------------------------------------------------------------
+
+    def _task(self, state: TaskState, value: Any, frame: Frame, attempt: int) -> steps.StepOutcome:
+        payload = steps.task_payload(state, value, frame)
+        timeout = steps.task_timeout(state, value, frame)
+        handler = self.handlers.resolve(state.resource)
+        invocation = TaskInvocation(state.resource, payload, frame.context, state.name, attempt, timeout)
+        try:
+            result = self.clock.run(lambda: handler(invocation), timeout)
+        except TimeoutError:
+            raise StatesError(TIMEOUT, _TASK_TIMEOUT_CAUSE.format(state.name, timeout)) from None
+        except StatesError:
+            raise
+        except Exception as exc:  # a handler bug or transport error is the Task's failure, not the engine's
+            raise StatesError(TASK_FAILED, f"{type(exc).__name__}: {exc}") from exc
+        return steps.task_output(state, value, result, frame)
+
+    # --- Map and Parallel -------------------------------------------------------------------
+
+    def _map(self, state: MapState, value: Any, frame: Frame, cancel: _Cancel) -> steps.StepOutcome:
+        items = steps.map_items(state, value, frame)
+        concurrency = steps.map_concurrency(state, value, frame)
+        tolerance = steps.map_tolerance(state, value, frame)
+        tolerant = tolerance != (None, None)
+        context = _execution_part(frame.context)
+        results: list[Any] = [None] * len(items)
+        failures: dict[int, StatesError] = {}
+
+        def iterate(index: int, item: Any, stop: _Cancel) -> Any:
+            return self._run_machine(state.iterator, item, frame.inner(context), stop)
+
+        if concurrency == 1 or len(items) <= 1 or self._is_pure(state.iterator):
+            for index, item in items:
+                try:
+                    results[index] = iterate(index, item, cancel)
+                except StatesError as error:
+                    if not tolerant:
+                        raise
+                    failures[index] = error
+        else:
+            workers = len(items) if concurrency == 0 else min(concurrency, len(items))
+            self._fan_out(items, iterate, workers, cancel, results, failures, tolerant)
+        return steps.map_collect(state, value, results, failures, frame, tolerance)
+
+    def _parallel(self, state: ParallelState, value: Any, frame: Frame, cancel: _Cancel) -> steps.StepOutcome:
+        branch_input = steps.parallel_input(state, value, frame)
+        context = _execution_part(frame.context)
+        branches = list(enumerate(state.branches))
+        results: list[Any] = [None] * len(branches)
+
+        def run_branch(index: int, branch: Machine, stop: _Cancel) -> Any:
+            return self._run_machine(branch, branch_input, frame.inner(context), stop)
+
+        if len(branches) <= 1 or all(self._is_pure(branch) for branch in state.branches):
+            for index, branch in branches:
+                results[index] = run_branch(index, branch, cancel)
+        else:
+            self._fan_out(branches, run_branch, len(branches), cancel, results, {}, False)
+        return steps.parallel_collect(state, value, results, frame)
+
+    def _fan_out(self, jobs, function, workers, cancel, results, failures, tolerant) -> None:  # type: ignore[no-untyped-def]
+        """Run ``function(index, job, stop)`` on a pool; the first failure cancels the rest unless tolerated."""
+        stop = _Cancel(cancel)
+        first_error: BaseException | None = None
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {pool.submit(function, index, job, stop): index for index, job in jobs}
+            pending = set(futures)
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    error = future.exception()
+                    if error is None:
+                        results[futures[future]] = future.result()
+                    elif isinstance(error, StatesError) and tolerant:
+                        failures[futures[future]] = error
+                    elif not isinstance(error, _Terminated) and first_error is None:
+                        first_error = error
+                        stop.set()
+        if first_error is not None:
+            raise first_error
+        if cancel.is_set():
+            raise _Terminated
+
+    def _is_pure(self, machine: Machine) -> bool:
+        """No Task or Wait anywhere inside: threads would only add overhead (the GIL serialises it all)."""
+        key = id(machine)
+        if key not in self._pure:
+            self._pure[key] = not any(isinstance(s, (TaskState, WaitState)) for s in machine.walk())
+        return self._pure[key]
+
+    # --- history ----------------------------------------------------------------------------
+
+    def _record(self, category: str, step_name: str = "", **details: Any) -> None:
+        if self.history is not None:
+            self.history.record(category, self.clock.now(), step_name, **details)
+
+    def _events(self) -> list[dict[str, Any]]:
+        return self.history.events if self.history is not None else []
+
+
+def _execution_part(context: Mapping[str, Any]) -> dict[str, Any]:
+    """``$$`` without the per-state parts, for the states inside a branch or iteration."""
+    return {key: value for key, value in context.items() if key not in ("State", "Map")}
+
+
+def run_execution(
+    machine: Machine,
+    input: Any,
+    *,
+    context: Mapping[str, Any] | None = None,
+    handlers: HandlerRegistry | None = None,
+    clock: Clock | None = None,
+    history: bool = False,
+    payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
+) -> ExecutionResult:
+    """Run ``machine`` on ``input`` to completion; never raises for workflow errors (see ``status``)."""
+    return Execution(
+        machine, input, context=context, handlers=handlers, clock=clock, history=history, payload_limit=payload_limit
+    ).run()
+

@@ -1,0 +1,266 @@
+"""A state's I/O pipeline and the context object, written once for the engine and the Airflow operators.
+
+JSONPath states: InputPath -> Parameters -> (result) -> ResultSelector -> Assign -> ResultPath
+-> OutputPath. JSONata states: Arguments -> (result) -> Output and Assign, with ``$states``
+bound to the input, result, error output and context. Assign evaluates every expression
+against the variables as they were before the state (assignments land after Output), and
+returns the new values for the caller to store in its own scope: inner Map/Parallel scopes
+read outer variables but their assignments never leak out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import ChainMap
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from asw_airflow.ir import JSONATA, Setting, State
+from asw_airflow.semantics.errors import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
+from asw_airflow.semantics.scope import Scope
+
+DEFAULT_PAYLOAD_LIMIT = 256 * 1024
+"""Bytes of UTF-8 JSON a state's input or output may have, as AWS and ASW enforce."""
+
+_NO_RESULT = object()
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """What a running state can see besides its input: ``$$``, the variables in scope, the payload limit."""
+
+    context: Mapping[str, Any] = field(default_factory=dict)
+    variables: Mapping[str, Any] = field(default_factory=dict)
+    payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT
+
+    def scope(self, value: Any) -> Scope:
+        return Scope(value, self.context, self.variables)
+
+    def with_context(self, context: Mapping[str, Any]) -> Frame:
+        return Frame(context, self.variables, self.payload_limit)
+
+    def inner(self, context: Mapping[str, Any]) -> Frame:
+        """The frame of a Map iteration or Parallel branch: outer variables stay readable, not writable."""
+        return Frame(context, ChainMap({}, self.variables), self.payload_limit)
+
+
+# --- context object ----------------------------------------------------------------------------
+
+
+def timestamp(moment: datetime | str) -> str:
+    """ISO 8601 in UTC with milliseconds, as ``$$`` shows times (``2024-01-02T03:04:05.678Z``)."""
+    if isinstance(moment, str):
+        return moment
+    moment = moment.astimezone(timezone.utc) if moment.tzinfo else moment
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def make_context(
+    execution_id: str,
+    name: str,
+    input: Any,
+    start_time: datetime | str,
+    state_machine_id: str,
+    state_machine_name: str,
+    role_arn: str | None = None,
+    redrive_count: int = 0,
+) -> dict[str, Any]:
+    """The ``$$`` object of a new execution (``State`` is filled in by :func:`enter_state`)."""
+    execution: dict[str, Any] = {
+        "Id": execution_id,
+        "Input": input,
+        "Name": name,
+        "StartTime": timestamp(start_time),
+        "RedriveCount": redrive_count,
+    }
+    if role_arn is not None:
+        execution["RoleArn"] = role_arn
+    return {
+        "Execution": execution,
+        "StateMachine": {"Id": state_machine_id, "Name": state_machine_name},
+    }
+
+
+def enter_state(
+    context: Mapping[str, Any], state_name: str, entered_time: datetime | str, retry_count: int | None = None
+) -> dict[str, Any]:
+    """``context`` as seen inside ``state_name``: a new dict sharing the execution-wide parts.
+
+    ``retry_count`` is given for Task states only: AWS shows ``$$.State.RetryCount`` there and
+    nowhere else.
+    """
+    entered = dict(context)
+    state: dict[str, Any] = {"EnteredTime": timestamp(entered_time), "Name": state_name}
+    if retry_count is not None:
+        state["RetryCount"] = retry_count
+    entered["State"] = state
+    return entered
+
+
+def map_item_context(context: Mapping[str, Any], index: int, value: Any) -> dict[str, Any]:
+    """``context`` of Map iteration ``index`` (``$$.Map.Item.Index`` and ``.Value``)."""
+    item = dict(context)
+    item["Map"] = {"Item": {"Index": index, "Value": value}}
+    return item
+
+
+# --- JSONata bindings --------------------------------------------------------------------------
+
+
+def bindings(frame: Frame, input: Any, result: Any = _NO_RESULT, error_output: Any = _NO_RESULT) -> dict[str, Any]:
+    """Variables for a JSONata expression: Assign variables plus ``$states`` (input, result, errorOutput, context)."""
+    states: dict[str, Any] = {"input": input, "context": frame.context}
+    if result is not _NO_RESULT:
+        states["result"] = result
+    if error_output is not _NO_RESULT:
+        states["errorOutput"] = error_output
+    variables = dict(frame.variables)
+    variables["states"] = states
+    return variables
+
+
+# --- JSONPath pipeline -------------------------------------------------------------------------
+
+
+def apply_input_path(state: State, input: Any, frame: Frame) -> Any:
+    """InputPath: absent or ``$`` passes the input, ``null`` gives ``{}``."""
+    path = state.input_path
+    if path is None:
+        return {}
+    if path.text == "$":
+        return input
+    return path.read(frame.scope(input))
+
+
+def effective_input(state: State, input: Any, frame: Frame) -> Any:
+    """What the state works on: InputPath then Parameters (JSONPath), or Arguments (JSONata)."""
+    if state.query_language == JSONATA:
+        arguments = getattr(state, "arguments", None)
+        if arguments is None:
+            return input
+        return arguments.render(bindings(frame, input), "Arguments")
+    value = apply_input_path(state, input, frame)
+    parameters = getattr(state, "parameters", None)
+    if parameters is not None:
+        value = parameters.render(frame.scope(value))
+    return value
+
+
+def select_result(state: State, result: Any, frame: Frame) -> Any:
+    """ResultSelector on a raw result (JSONPath only; JSONata shapes results in Output)."""
+    selector = getattr(state, "result_selector", None)
+    if selector is None or state.query_language == JSONATA:
+        return result
+    return selector.render(frame.scope(result))
+
+
+def assign_variables(assign: Any, state: State, input: Any, result: Any, frame: Frame, error_output: Any = _NO_RESULT) -> dict[str, Any]:
+    """The variables ``assign`` sets, all evaluated against the values before this state.
+
+    JSONPath: ``$`` is the result (after ResultSelector) or, for a Catcher, the error output.
+    JSONata: ``$states.input``, ``$states.result`` / ``$states.errorOutput``.
+    """
+    if assign is None:
+        return {}
+    if state.query_language == JSONATA:
+        return assign.render(bindings(frame, input, result, error_output), "Assign")
+    value = error_output if error_output is not _NO_RESULT else result
+    return assign.render(frame.scope(value))
+
+
+def merge_result(state: State, input: Any, result: Any, frame: Frame) -> Any:
+    """ResultPath then OutputPath: the state's output built from its raw input and its (selected) result."""
+    path = state.result_path  # type: ignore[attr-defined]
+    if path is None:
+        merged = input
+    elif not path.steps:
+        merged = result
+    else:
+        merged = path.write(input, result)
+    return apply_output_path(state, merged, frame)
+
+
+def apply_output_path(state: State, value: Any, frame: Frame) -> Any:
+    """OutputPath: absent or ``$`` passes the value, ``null`` gives ``{}``."""
+    path = state.output_path
+    if path is None:
+        return {}
+    if path.text == "$":
+        return value
+    return path.read(frame.scope(value))
+
+
+def jsonata_output(state: State, input: Any, result: Any, frame: Frame, default: Any) -> Any:
+    """JSONata ``Output`` with ``$states.input``/``$states.result``; ``default`` when the state has none."""
+    if state.output is None:
+        return default
+    return state.output.render(bindings(frame, input, result), "Output")
+
+
+def finish(state: State, input: Any, result: Any, frame: Frame) -> tuple[Any, dict[str, Any]]:
+    """Output and assignments of a state that produced ``result`` (Pass, Task, Map, Parallel).
+
+    JSONPath: ResultSelector, Assign on the selected result, ResultPath, OutputPath. JSONata:
+    Output (default: the result) and Assign. The output is checked against the payload limit.
+    """
+    if state.query_language == JSONATA:
+        output = jsonata_output(state, input, result, frame, result)
+        assigned = assign_variables(state.assign, state, input, result, frame)
+    else:
+        selected = select_result(state, result, frame)
+        assigned = assign_variables(state.assign, state, input, selected, frame)
+        output = merge_result(state, input, selected, frame)
+    check_size(output, frame.payload_limit, state.name)
+    return output, assigned
+
+
+def check_size(value: Any, limit: int | None, state_name: str | None = None) -> None:
+    """``States.DataLimitExceeded`` when ``value`` serialises to more than ``limit`` UTF-8 bytes."""
+    if limit is None:
+        return
+    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+    if size > limit:
+        where = f"The state/task '{state_name}' returned" if state_name else "The input has"
+        raise StatesError(
+            DATA_LIMIT_EXCEEDED,
+            f"{where} a result with a size exceeding the maximum number of bytes service limit ({limit}).",
+        )
+
+
+# --- settings read at run time -----------------------------------------------------------------
+
+
+def resolve_setting(setting: Setting, input: Any, frame: Frame) -> Any:
+    """The value of a ``Key``/``KeyPath`` setting for this input (paths read the effective input)."""
+    if setting.expression is not None:
+        return setting.expression.render(bindings(frame, input), setting.field)
+    if setting.path is not None:
+        return setting.path.read(frame.scope(input), setting.field)
+    if setting.intrinsic is not None:
+        return setting.intrinsic.evaluate(frame.scope(input))
+    return setting.constant
+
+
+def resolve_integer(setting: Setting, input: Any, frame: Frame, state_name: str, minimum: int = 0) -> int:
+    """An integer setting (MaxConcurrency, TimeoutSeconds...); a wrong value fails with ``States.Runtime``."""
+    value = resolve_setting(setting, input, frame)
+    if isinstance(value, str) and setting.path is not None:
+        try:
+            value = int(value)
+        except ValueError:
+            pass
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        shown = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        what = f": {setting.path.text}" if setting.path is not None else ""
+        raise StatesError(
+            RUNTIME,
+            f"An error occurred while executing the state '{state_name}'. The {setting.field} field refers to "
+            f'value "{shown}" which is not a valid integer{what}',
+        )
+    if value < minimum:
+        base = setting.field.removesuffix("Path")
+        raise StatesError(RUNTIME, f"An error occurred while executing the state '{state_name}'. {base} cannot be negative.")
+    return value

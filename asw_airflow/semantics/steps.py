@@ -1,0 +1,353 @@
+"""One step of each state type, as pure functions the engine and the Airflow operators both call.
+
+A step takes the compiled state, its raw input and a :class:`Frame` (``$$``, variables in
+scope, payload limit) and returns where to go, the output and the variables it assigned;
+it never stores anything, so each backend keeps state its own way (memory, XCom).
+"""
+
+from __future__ import annotations
+
+import random as _random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Literal, Mapping, Sequence
+
+from asw_airflow.ir import (
+    JSONATA,
+    CatchRule,
+    ChoiceState,
+    FailState,
+    MapState,
+    ParallelState,
+    PassState,
+    State,
+    SucceedState,
+    TaskState,
+    WaitState,
+    RecoverableState,
+)
+from asw_airflow.semantics.choice import NO_CHOICE_MATCHED_CAUSE, parse_timestamp
+from asw_airflow.semantics.dataflow import (
+    Frame,
+    apply_input_path,
+    apply_output_path,
+    assign_variables,
+    bindings,
+    check_size,
+    effective_input,
+    finish,
+    jsonata_output,
+    map_item_context,
+    resolve_integer,
+    resolve_setting,
+)
+from asw_airflow.semantics.errors import (
+    EXCEED_TOLERATED_FAILURE_THRESHOLD,
+    NO_CHOICE_MATCHED,
+    QUERY_EVALUATION_ERROR,
+    RUNTIME,
+    StatesError,
+    error_matches,
+)
+from asw_airflow.semantics.retry import decide_retry
+
+
+@dataclass(frozen=True, slots=True)
+class StepOutcome:
+    """``next`` is None when the state ends its machine; ``assigned`` are the variables to store."""
+
+    next: str | None
+    output: Any
+    assigned: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorOutcome:
+    """What a failed attempt leads to: ``retry`` after ``delay`` seconds, ``catch`` to ``next``, or ``fail``."""
+
+    action: Literal["retry", "catch", "fail"]
+    attempts: tuple[int, ...]
+    delay: float | None = None
+    next: str | None = None
+    output: Any = None
+    assigned: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _next(state: State) -> str | None:
+    return None if state.end else state.next
+
+
+def _plain_output(state: State, input: Any, frame: Frame) -> StepOutcome:
+    """Output of a state without a result (Wait, Succeed): InputPath+OutputPath, or JSONata Output."""
+    if state.query_language == JSONATA:
+        output = jsonata_output(state, input, None, frame, input)
+        assigned = assign_variables(state.assign, state, input, input, frame)
+    else:
+        value = apply_input_path(state, input, frame)
+        assigned = assign_variables(state.assign, state, input, value, frame)
+        output = apply_output_path(state, value, frame)
+    return StepOutcome(_next(state), output, assigned)
+
+
+# --- Pass, Succeed, Wait, Fail, Choice ---------------------------------------------------------
+
+
+def run_pass(state: PassState, input: Any, frame: Frame) -> StepOutcome:
+    """Pass: its ``Result`` (literal, never evaluated) or the effective input, through the result pipeline."""
+    if state.query_language == JSONATA:
+        output = jsonata_output(state, input, None, frame, input)
+        assigned = assign_variables(state.assign, state, input, None, frame)
+        check_size(output, frame.payload_limit, state.name)
+        return StepOutcome(_next(state), output, assigned)
+    result = state.result if state.has_result else effective_input(state, input, frame)
+    output, assigned = finish(state, input, result, frame)
+    return StepOutcome(_next(state), output, assigned)
+
+
+def run_succeed(state: SucceedState, input: Any, frame: Frame) -> StepOutcome:
+    return _plain_output(state, input, frame)
+
+
+def wait_output(state: WaitState, input: Any, frame: Frame) -> StepOutcome:
+    """What a Wait state passes on once its deadline has come."""
+    return _plain_output(state, input, frame)
+
+
+def wait_deadline(state: WaitState, input: Any, frame: Frame, now: datetime) -> datetime:
+    """When the Wait ends: ``now`` + Seconds, or Timestamp (UTC), read from the effective input."""
+    value = input if state.query_language == JSONATA else apply_input_path(state, input, frame)
+    if state.seconds is not None:
+        seconds = resolve_integer(state.seconds, value, frame, state.name)
+        return now + timedelta(seconds=seconds)
+    assert state.timestamp is not None
+    stamp = resolve_setting(state.timestamp, value, frame)
+    if parse_timestamp(stamp) is None:
+        error = QUERY_EVALUATION_ERROR if state.query_language == JSONATA else RUNTIME
+        raise StatesError(
+            error,
+            f"The {state.timestamp.field} field of state '{state.name}' must be an ISO 8601 timestamp "
+            f"such as 2016-03-14T01:59:00Z, got {stamp!r}",
+        )
+    return _parse_iso(stamp)
+
+
+def _parse_iso(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def run_fail(state: FailState, input: Any, frame: Frame) -> None:
+    """Fail: raise its Error and Cause (constants, ``...Path`` or JSONata), read from the raw input."""
+    error = None if state.error is None else resolve_setting(state.error, input, frame)
+    cause = None if state.cause is None else resolve_setting(state.cause, input, frame)
+    for setting, value in ((state.error, error), (state.cause, cause)):
+        if setting is not None and value is not None and not isinstance(value, str):
+            raise StatesError(
+                QUERY_EVALUATION_ERROR if state.query_language == JSONATA else RUNTIME,
+                f"The {setting.field} field of Fail state '{state.name}' must be a string, got {value!r}",
+            )
+    raise StatesError(error, cause)  # type: ignore[arg-type]  # a Fail without Error reports null, as AWS
+
+
+def run_choice(state: ChoiceState, input: Any, frame: Frame) -> StepOutcome:
+    """Choice: the first matching rule's Next (and its Assign/Output), else Default, else NoChoiceMatched."""
+    if state.query_language == JSONATA:
+        names = bindings(frame, input)
+        for branch in state.choices:
+            if branch.rule.matches_jsonata(names):
+                output = jsonata_output(state, input, None, frame, input) if branch.output is None else branch.output.render(names, "Output")
+                assigned = assign_variables(branch.assign, state, input, None, frame)
+                return StepOutcome(branch.next, output, assigned)
+        return _default(state, input, frame, names)
+    value = apply_input_path(state, input, frame)
+    scope = frame.scope(value)
+    for branch in state.choices:
+        if branch.rule.matches(scope):
+            assigned = assign_variables(branch.assign, state, input, value, frame)
+            return StepOutcome(branch.next, apply_output_path(state, value, frame), assigned)
+    return _default(state, value, frame, None)
+
+
+def _default(state: ChoiceState, value: Any, frame: Frame, names: dict[str, Any] | None) -> StepOutcome:
+    if state.default is None:
+        raise StatesError(NO_CHOICE_MATCHED, NO_CHOICE_MATCHED_CAUSE)
+    assigned = assign_variables(state.assign, state, value, value, frame)
+    if names is not None:
+        return StepOutcome(state.default, jsonata_output(state, value, None, frame, value), assigned)
+    return StepOutcome(state.default, apply_output_path(state, value, frame), assigned)
+
+
+# --- Task --------------------------------------------------------------------------------------
+
+
+def task_payload(state: TaskState, input: Any, frame: Frame) -> Any:
+    """The effective input a Task hands to its resource (InputPath + Parameters, or Arguments)."""
+    return effective_input(state, input, frame)
+
+
+def task_timeout(state: TaskState, input: Any, frame: Frame) -> int | None:
+    """TimeoutSeconds (or TimeoutSecondsPath) of a Task, None when it has none."""
+    if state.timeout is None:
+        return None
+    return resolve_integer(state.timeout, input, frame, state.name, minimum=1)
+
+
+def task_output(state: RecoverableState | PassState, input: Any, result: Any, frame: Frame) -> StepOutcome:
+    """Output and assignments of a Task (or Map/Parallel) that returned ``result``."""
+    output, assigned = finish(state, input, result, frame)
+    return StepOutcome(_next(state), output, assigned)
+
+
+# --- errors: Retry and Catch -------------------------------------------------------------------
+
+
+def on_error(
+    state: State,
+    error: StatesError,
+    input: Any,
+    attempts: tuple[int, ...] | None,
+    frame: Frame,
+    random: Callable[[], float] = _random.random,
+) -> ErrorOutcome:
+    """After a failed attempt: retry (with delay and new per-retrier counts), catch, or fail.
+
+    ``attempts`` are the counts from the previous ErrorOutcome (None on the first failure).
+    """
+    retriers = getattr(state, "retry", ())
+    attempts = attempts if attempts is not None else (0,) * len(retriers)
+    if retriers:
+        decision = decide_retry(retriers, attempts, error.error, random)
+        if decision.retry:
+            return ErrorOutcome("retry", decision.attempts, delay=decision.delay)
+    for catcher in getattr(state, "catch", ()):
+        if error_matches(catcher.error_equals, error.error):
+            output, assigned = catch_output(state, catcher, error, input, frame)
+            return ErrorOutcome("catch", attempts, next=catcher.next, output=output, assigned=assigned)
+    return ErrorOutcome("fail", attempts)
+
+
+def catch_output(state: State, catcher: CatchRule, error: StatesError, input: Any, frame: Frame) -> tuple[Any, dict[str, Any]]:
+    """A Catcher's output: the error output placed by its ResultPath (default ``$``), or its JSONata Output."""
+    error_output = error.to_output()
+    if state.query_language == JSONATA:
+        names = bindings(frame, input, error_output=error_output)
+        output = error_output if catcher.output is None else catcher.output.render(names, "Output")
+        assigned = {} if catcher.assign is None else catcher.assign.render(names, "Assign")
+        return output, assigned
+    assigned = assign_variables(catcher.assign, state, input, None, frame, error_output=error_output)
+    path = catcher.result_path
+    if path is None:
+        return input, assigned
+    return (error_output if not path.steps else path.write(input, error_output)), assigned
+
+
+# --- Map ---------------------------------------------------------------------------------------
+
+
+def map_items(state: MapState, input: Any, frame: Frame) -> list[tuple[int, Any]]:
+    """``(index, iteration input)`` for each item: ItemsPath/Items, then ItemSelector with ``$$.Map.Item``."""
+    if state.query_language == JSONATA:
+        value = input
+        items = input if state.items is None else state.items.render(bindings(frame, input), "Items")
+        if not isinstance(items, list):
+            raise StatesError(
+                QUERY_EVALUATION_ERROR,
+                f"The JSONata expression for the field 'Items' of state '{state.name}' returned an unexpected "
+                f"result type. Expected 'array', but was '{_json_type(items)}'",
+            )
+    else:
+        value = apply_input_path(state, input, frame)
+        assert state.items_path is not None
+        items = state.items_path.read(frame.scope(value))
+        if not isinstance(items, list):
+            raise StatesError(
+                RUNTIME,
+                f"Invalid path '{state.items_path.text}': the ItemsPath of state '{state.name}' must select an "
+                f"array, got {_json_type(items)}",
+            )
+    selector = state.item_selector
+    if selector is None:
+        return list(enumerate(items))
+    selected = []
+    for index, item in enumerate(items):
+        item_frame = frame.with_context(map_item_context(frame.context, index, item))
+        if state.query_language == JSONATA:
+            selected.append((index, selector.render(bindings(item_frame, input), "ItemSelector")))
+        else:
+            selected.append((index, selector.render(item_frame.scope(value))))
+    return selected
+
+
+def map_concurrency(state: MapState, input: Any, frame: Frame) -> int:
+    """How many iterations may run at once (0 = unbounded; TCSL's default is 1)."""
+    value = input if state.query_language == JSONATA else apply_input_path(state, input, frame)
+    return resolve_integer(state.max_concurrency, value, frame, state.name)
+
+
+def map_tolerance(state: MapState, input: Any, frame: Frame) -> tuple[int | None, float | None]:
+    """ToleratedFailureCount and ToleratedFailurePercentage, None where not set."""
+    value = input if state.query_language == JSONATA else apply_input_path(state, input, frame)
+    count = None
+    if state.tolerated_failure_count is not None:
+        count = resolve_integer(state.tolerated_failure_count, value, frame, state.name)
+    percentage = None
+    if state.tolerated_failure_percentage is not None:
+        raw = resolve_setting(state.tolerated_failure_percentage, value, frame)
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not 0 <= raw <= 100:
+            raise StatesError(
+                RUNTIME,
+                f"ToleratedFailurePercentage of state '{state.name}' must be a number from 0 to 100, got {raw!r}",
+            )
+        percentage = float(raw)
+    return count, percentage
+
+
+def map_collect(
+    state: MapState,
+    input: Any,
+    results: Sequence[Any],
+    failures: Mapping[int, StatesError],
+    frame: Frame,
+    tolerance: tuple[int | None, float | None] = (None, None),
+) -> StepOutcome:
+    """The Map's outcome from its iterations' results (item order) and failures (by index).
+
+    ``tolerance`` is what :func:`map_tolerance` returned before the iterations ran (AWS checks it
+    first). A failure beyond it raises: the first failing iteration's own error when nothing is
+    tolerated, ``States.ExceedToleratedFailureThreshold`` otherwise. Tolerated failures appear
+    in the results as their error output.
+    """
+    if failures:
+        count, percentage = tolerance
+        if count is None and percentage is None:
+            raise failures[min(failures)]
+        total = len(results)
+        within_count = count is not None and len(failures) <= count
+        within_percentage = percentage is not None and total and len(failures) * 100 / total <= percentage
+        if not (within_count or within_percentage):
+            raise StatesError(EXCEED_TOLERATED_FAILURE_THRESHOLD, "The specified tolerated failure threshold was exceeded")
+        results = [failures[i].to_output() if i in failures else result for i, result in enumerate(results)]
+    return task_output(state, input, list(results), frame)
+
+
+# --- Parallel ----------------------------------------------------------------------------------
+
+
+def parallel_input(state: ParallelState, input: Any, frame: Frame) -> Any:
+    """The input every branch receives (InputPath + Parameters, or Arguments)."""
+    return effective_input(state, input, frame)
+
+
+def parallel_collect(state: ParallelState, input: Any, results: Sequence[Any], frame: Frame) -> StepOutcome:
+    """The Parallel's outcome from its branches' outputs, in branch order."""
+    return task_output(state, input, list(results), frame)
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
