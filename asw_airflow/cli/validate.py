@@ -1,0 +1,85 @@
+"""``asw validate PATH...`` and ``asw schema``: check definitions without importing Airflow."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from asw_airflow.diagnostics import DefinitionError, Diagnostic
+from asw_airflow.loader import load_file
+from asw_airflow.validate import WORKFLOW_TYPES, read_machine, schema_document, validate
+
+
+def register(subparsers: Any) -> None:
+    check = subparsers.add_parser("validate", help="validate TCSL definition files or directories of *.json")
+    check.add_argument("paths", nargs="+", metavar="PATH", help="a definition file, or a directory searched for *.json")
+    check.add_argument("--type", dest="workflow_type", choices=WORKFLOW_TYPES, default="STANDARD",
+                       help="workflow type the definitions run as (default STANDARD)")
+    check.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    check.set_defaults(handler=run_validate)
+    schema = subparsers.add_parser("schema", help="print the TCSL JSON Schema")
+    schema.set_defaults(handler=run_schema)
+
+
+def _expand(paths: list[str]) -> tuple[list[Path], list[str]]:
+    """Files to check, in a stable order, and a message for every path that does not exist."""
+    files: list[Path] = []
+    missing: list[str] = []
+    for text in paths:
+        path = Path(text)
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*.json") if p.is_file()))
+        elif path.exists():
+            files.append(path)
+        else:
+            missing.append(f"asw validate: {text}: no such file or directory")
+    return files, missing
+
+
+def summary(file: Path, document: dict[str, Any], workflow_type: str) -> str:
+    """``x.json: valid STANDARD workflow, 7 states (2 Task, 1 Map, ...)``, counting nested states too."""
+    counts = read_machine(document).type_counts()
+    total = sum(counts.values())
+    detail = ", ".join(f"{count} {kind}" for kind, count in counts.most_common())
+    return f"{file}: valid {workflow_type} workflow, {total} state{'s' if total != 1 else ''} ({detail})"
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    files, missing = _expand(args.paths)
+    for message in missing:
+        print(message, file=sys.stderr)
+    found: list[Diagnostic] = []
+    io_failed = bool(missing)
+    for file in files:
+        try:
+            source = load_file(file)
+        except DefinitionError as error:
+            diagnostics = error.diagnostics
+        except OSError as error:
+            print(f"asw validate: {file}: {error.strerror or error}", file=sys.stderr)
+            io_failed = True
+            continue
+        else:
+            diagnostics = validate(source, args.workflow_type)
+        found.extend(diagnostics)
+        if args.format == "text":
+            for diagnostic in diagnostics:
+                print(diagnostic.format())
+            if not diagnostics:
+                print(summary(file, source.document, args.workflow_type))
+    if args.format == "json":
+        print(json.dumps([d.to_json() for d in found], ensure_ascii=False, indent=2))
+    if not files and not missing:
+        print("asw validate: no *.json files found", file=sys.stderr)
+        return 2
+    if io_failed:  # some input was not checked at all: that outranks an invalid file
+        return 2
+    return 1 if found else 0
+
+
+def run_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(schema_document(), indent=2, ensure_ascii=False))
+    return 0
