@@ -40,6 +40,7 @@ class ApiCall:
     action: str
     params: dict[str, Any]
     region: str | None = None
+    version: str | None = None
 
 
 class JobFailed(StatesError):
@@ -61,7 +62,7 @@ def _drive(client: TencentCloudClient, flow: Flow[T]) -> T:
         call = next(flow)
         while True:
             try:
-                response = client.call(call.service, call.action, call.params, region=call.region)
+                response = client.call(call.service, call.action, call.params, call.version, region=call.region)
             except TencentCloudError as exc:
                 call = flow.throw(from_api_error(exc))
             else:
@@ -75,7 +76,7 @@ async def _adrive(client: TencentCloudClient, flow: Flow[T]) -> T:
         call = next(flow)
         while True:
             try:
-                response = await client.acall(call.service, call.action, call.params, region=call.region)
+                response = await client.acall(call.service, call.action, call.params, call.version, region=call.region)
             except TencentCloudError as exc:
                 call = flow.throw(from_api_error(exc))
             else:
@@ -144,7 +145,7 @@ def child_execution_name(parent_execution: str, state_name: str, attempt: int, i
 # -- flows --------------------------------------------------------------------------------------
 
 
-def _request_response_flow(ref: ResourceRef, payload: Any) -> Flow[Any]:
+def _request_response_flow(ref: ResourceRef, payload: Any, version: str | None) -> Flow[Any]:
     if ref.kind == "scf":
         body = yield ApiCall("scf", "Invoke", _invoke_params(ref, payload, "RequestResponse"), ref.region)
         result = body.get("Result") or {}
@@ -155,7 +156,7 @@ def _request_response_flow(ref: ResourceRef, payload: Any) -> Flow[Any]:
     if ref.kind == "asw":
         body = yield ApiCall("asw", "StartExecution", _start_execution_params(ref, payload), ref.region)
         return {"Response": body}
-    body = yield ApiCall(ref.service, ref.action, _object(ref, payload), ref.region)
+    body = yield ApiCall(ref.service, ref.action, _object(ref, payload), ref.region, version)
     return {"Response": body}
 
 
@@ -229,13 +230,20 @@ def _cancel_flow(handle: Handle) -> Flow[None]:
 # -- public faces -------------------------------------------------------------------------------
 
 
-def request_response(client: TencentCloudClient, resource: ResourceRef | str, payload: Any) -> Any:
-    """Run a request-response Task: a function's return value, or an API's ``{"Response": ...}``."""
-    return _drive(client, _request_response_flow(_ref(resource), payload))
+def request_response(
+    client: TencentCloudClient, resource: ResourceRef | str, payload: Any, *, version: str | None = None
+) -> Any:
+    """Run a request-response Task: a function's return value, or an API's ``{"Response": ...}``.
+
+    ``version`` overrides the client's API version for generic API calls.
+    """
+    return _drive(client, _request_response_flow(_ref(resource), payload, version))
 
 
-async def arequest_response(client: TencentCloudClient, resource: ResourceRef | str, payload: Any) -> Any:
-    return await _adrive(client, _request_response_flow(_ref(resource), payload))
+async def arequest_response(
+    client: TencentCloudClient, resource: ResourceRef | str, payload: Any, *, version: str | None = None
+) -> Any:
+    return await _adrive(client, _request_response_flow(_ref(resource), payload, version))
 
 
 def start(
@@ -296,32 +304,49 @@ def register_tencentcloud_handlers(
     polling failure, or on any exception out of ``sleep`` (how an engine stops a run) the job is
     cancelled first, so stopping the parent stops the child.
     """
-    jitter = rng or random.Random()
 
     def handle(invocation: TaskInvocation) -> Any:
         ref = invocation.resource
         if ref.mode != "sync":
             return request_response(client, ref, invocation.payload)
         job = start(client, ref, invocation.payload, execution_name=_execution_name(invocation))
-        waited = 0.0
-        try:
-            while True:
-                done = check(client, job)
-                if done is not None:
-                    return done.output
-                if invocation.timeout_seconds is not None and waited >= invocation.timeout_seconds:
-                    raise StatesError(TIMEOUT, f"{ref.text} did not finish within {invocation.timeout_seconds:g} s")
-                delay = poll_interval * (1 + jitter.uniform(0, poll_jitter))
-                sleep(delay)
-                waited += delay
-        except JobFailed:
-            raise  # the job itself ended: nothing to cancel
-        except BaseException:
-            _cancel_quietly(client, job)
-            raise
+        return wait_for(
+            client, job, poll_interval=poll_interval, poll_jitter=poll_jitter, sleep=sleep,
+            timeout_seconds=invocation.timeout_seconds, rng=rng,
+        )
 
     for kind in ("scf", "asw", "api"):
         registry.register_kind(kind, handle)
+
+
+def wait_for(
+    client: TencentCloudClient,
+    handle: Handle,
+    *,
+    poll_interval: float = DEFAULT_POLL_INTERVAL,
+    poll_jitter: float = DEFAULT_POLL_JITTER,
+    sleep: Callable[[float], None] = time.sleep,
+    timeout_seconds: float | None = None,
+    rng: random.Random | None = None,
+) -> Any:
+    """Poll a sync-run job to its output; cancel it if waiting ends any other way than the job ending."""
+    jitter = rng or random.Random()
+    waited = 0.0
+    try:
+        while True:
+            done = check(client, handle)
+            if done is not None:
+                return done.output
+            if timeout_seconds is not None and waited >= timeout_seconds:
+                raise StatesError(TIMEOUT, f"sync-run job did not finish within {timeout_seconds:g} s: {handle}")
+            delay = poll_interval * (1 + jitter.uniform(0, poll_jitter))
+            sleep(delay)
+            waited += delay
+    except JobFailed:
+        raise  # the job itself ended: nothing to cancel
+    except BaseException:
+        _cancel_quietly(client, handle)
+        raise
 
 
 def _cancel_quietly(client: TencentCloudClient, job: Handle) -> None:

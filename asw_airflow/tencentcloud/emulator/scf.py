@@ -65,7 +65,7 @@ def _error_message(status: int, message: str, stack: str = "") -> str:
 
 
 class ScfService:
-    """Invoke (RequestResponse and Event), GetAsyncEventStatus, ListAsyncEvents, TerminateAsyncEvent."""
+    """Invoke (RequestResponse and Event), GetAsyncEventStatus, ListAsyncEvents, TerminateAsyncEvent, ListNamespaces."""
 
     def __init__(self, functions: FunctionStore):
         self.functions = functions
@@ -75,6 +75,7 @@ class ScfService:
 
     def actions(self) -> dict[str, Callable[[dict, str], dict]]:
         return {
+            "ListNamespaces": self.list_namespaces,
             "Invoke": self.invoke,
             "GetAsyncEventStatus": self.get_async_event_status,
             "ListAsyncEvents": self.list_async_events,
@@ -109,6 +110,9 @@ class ScfService:
             result["InvokeResult"] = -1
         result["Duration"] = round((time.monotonic() - started) * 1000, 3)
         return result
+
+    def list_namespaces(self, params: dict, region: str) -> dict:
+        return {"Namespaces": [{"Name": "default", "Type": "default", "Description": ""}], "TotalCount": 1}
 
     def invoke(self, params: dict, region: str) -> dict:
         name = params.get("FunctionName")
