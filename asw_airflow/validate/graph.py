@@ -38,13 +38,14 @@ def _transitions(state: State) -> Iterator[tuple[str, Any]]:
 
 
 def _ends(state: State) -> bool:
-    """Whether the state may end its scope; a state with a malformed ending counts, to avoid a second report."""
+    """Whether the state may end its scope; a malformed ending (no Next, a bad target) counts, to avoid a second report."""
     kind = state.type
     if kind is None or kind in _TERMINAL:
         return True
     if kind == "Choice":
         return False
-    return state.body.get("End") is True or "Next" not in state.body
+    target = state.body.get("Next")
+    return state.body.get("End") is True or not isinstance(target, str) or target not in state.scope.states
 
 
 class _Names:
