@@ -14,6 +14,7 @@ import sys
 # does not pay for Airflow or httpx.
 COMMAND_MODULES = (
     "asw_airflow.cli.validate",
+    "asw_airflow.cli.run",
 )
 
 

@@ -13,7 +13,7 @@ import uuid
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, Mapping, MutableMapping
+from typing import Any, Callable, Literal, Mapping, MutableMapping
 
 from asw_airflow.engine.clock import Clock, RealClock
 from asw_airflow.engine.handlers import HandlerRegistry, TaskInvocation
@@ -35,6 +35,8 @@ from asw_airflow.semantics.dataflow import DEFAULT_PAYLOAD_LIMIT, Frame, check_s
 from asw_airflow.semantics.errors import TASK_FAILED, TIMEOUT, StatesError
 
 Status = Literal["SUCCEED", "FAILED", "TERMINATED"]
+Listener = Callable[[str, str], None]
+"""Called with ``(event category, state name)`` as states are entered and left (CLI progress)."""
 _TASK_TIMEOUT_CAUSE = "The task '{}' did not finish within its TimeoutSeconds ({} s)."
 _EXECUTION_TIMEOUT_CAUSE = "The execution did not finish within the state machine's TimeoutSeconds ({} s)."
 
@@ -97,8 +99,10 @@ class Execution:
         clock: Clock | None = None,
         history: bool = False,
         payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
+        listener: Listener | None = None,
     ):
         self.machine = machine
+        self.listener = listener
         self.input = input
         self.clock = clock or RealClock()
         self.handlers = handlers or HandlerRegistry()
@@ -142,11 +146,12 @@ class Execution:
                 raise _Terminated
             self._check_deadline()
             state = machine.states[name]
-            self._record(f"{state.type}NodeEnter", state.name, content={"input": value})
+            resource = state.resource.text if isinstance(state, TaskState) else ""
+            self._record(f"{state.type}NodeEnter", state.name, content={"input": value}, resource_name=resource)
             outcome = self._run_state(state, value, frame, cancel)
             if outcome.assigned:
                 variables.update(outcome.assigned)
-            self._record(f"{state.type}NodeExit", state.name, content={"output": outcome.output})
+            self._record(f"{state.type}NodeExit", state.name, content={"output": outcome.output}, resource_name=resource)
             value = outcome.output
             name = outcome.next
         return value
@@ -303,6 +308,8 @@ class Execution:
     # --- history ----------------------------------------------------------------------------
 
     def _record(self, category: str, step_name: str = "", **details: Any) -> None:
+        if self.listener is not None:
+            self.listener(category, step_name)
         if self.history is not None:
             self.history.record(category, self.clock.now(), step_name, **details)
 
@@ -324,9 +331,17 @@ def run_execution(
     clock: Clock | None = None,
     history: bool = False,
     payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
+    listener: Listener | None = None,
 ) -> ExecutionResult:
     """Run ``machine`` on ``input`` to completion; never raises for workflow errors (see ``status``)."""
     return Execution(
-        machine, input, context=context, handlers=handlers, clock=clock, history=history, payload_limit=payload_limit
+        machine,
+        input,
+        context=context,
+        handlers=handlers,
+        clock=clock,
+        history=history,
+        payload_limit=payload_limit,
+        listener=listener,
     ).run()
 

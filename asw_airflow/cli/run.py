@@ -1,0 +1,191 @@
+"""``asw run PATH``: execute a workflow and print its output (exit 0) or its error (exit 1).
+
+Usage problems (a missing file, an invalid definition, non-JSON input, a bad mock file)
+exit 2 with a message on stderr and no traceback. Engines are looked up in ``ENGINES`` by
+name, as ``module:function`` so that only the chosen one is imported; each takes
+``(machine, input, options)`` and returns an ``ExecutionResult``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from asw_airflow.diagnostics import DefinitionError
+from asw_airflow.engine.handlers import HandlerRegistry
+from asw_airflow.engine.interpreter import ExecutionResult, Listener
+from asw_airflow.ir import Machine
+
+ENGINES: dict[str, str] = {
+    "local": "asw_airflow.cli.run:run_local",
+}
+"""Engine name -> ``module:function``; another backend registers itself with one line here."""
+
+WORKFLOW_TYPES = ("STANDARD", "EXPRESS")
+DEFAULT_REGION = "ap-guangzhou"
+
+
+class UsageError(Exception):
+    """Something the user must fix before the workflow can run; printed as one line, exit 2."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What an engine needs besides the machine and input."""
+
+    handlers: HandlerRegistry
+    history: bool
+    listener: Listener | None
+
+
+EngineRunner = Callable[[Machine, Any, RunOptions], ExecutionResult]
+
+
+def run_local(machine: Machine, input: Any, options: RunOptions) -> ExecutionResult:
+    """The in-process engine."""
+    from asw_airflow.engine.interpreter import run_execution
+
+    return run_execution(machine, input, handlers=options.handlers, history=options.history, listener=options.listener)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("run", help="run a workflow locally and print its output")
+    parser.add_argument("path", metavar="PATH", help="the TCSL definition file")
+    parser.add_argument("--input", default="{}", metavar="JSON", help="execution input as JSON, or @FILE (default {})")
+    parser.add_argument("--engine", choices=sorted(ENGINES), default="local", help="where to run (default local)")
+    parser.add_argument("--type", dest="workflow_type", choices=WORKFLOW_TYPES, default="STANDARD",
+                        help="workflow type (default STANDARD)")
+    parser.add_argument("--mock", metavar="FILE#CASE", help="answer Tasks from a Step Functions Local mock file test case")
+    parser.add_argument("--history", metavar="FILE", help="write the execution history (ASW's event shape) to FILE")
+    parser.add_argument("--functions", metavar="DIR",
+                        help="serve cloud functions DIR/<FunctionName>/index.py from a local emulator for scf Tasks")
+    parser.add_argument("--workflows", metavar="DIR",
+                        help="serve nested workflows DIR/<name>.json from a local emulator for asw Tasks")
+    parser.add_argument("--endpoint", metavar="URL",
+                        help="Tencent Cloud API endpoint for Tasks (credentials from TENCENTCLOUD_SECRET_ID/KEY)")
+    parser.add_argument("--region", default=DEFAULT_REGION, help=f"region for Tencent Cloud calls (default {DEFAULT_REGION})")
+    parser.set_defaults(handler=run_command)
+
+
+def run_command(args: argparse.Namespace) -> int:
+    try:
+        machine = _load_machine(args.path, args.workflow_type)
+        input = _read_input(args.input)
+        runner = _engine(args.engine)
+        with _handlers(args) as handlers:
+            listener = _progress if sys.stderr.isatty() else None
+            result = runner(machine, input, RunOptions(handlers, args.history is not None, listener))
+    except UsageError as error:
+        print(f"asw run: {error}", file=sys.stderr)
+        return 2
+    except DefinitionError as error:
+        for diagnostic in error.diagnostics:
+            print(diagnostic.format(), file=sys.stderr)
+        return 2
+    if args.history is not None:
+        try:
+            Path(args.history).write_text(json.dumps(result.history, ensure_ascii=False, indent=2), encoding="utf-8")
+        except OSError as error:
+            print(f"asw run: cannot write history to {args.history}: {error.strerror or error}", file=sys.stderr)
+            return 2
+    if result.status == "SUCCEED":
+        print(json.dumps(result.output, ensure_ascii=False))
+        return 0
+    print(json.dumps({"Error": result.error, "Cause": result.cause}, ensure_ascii=False))
+    return 1
+
+
+def _load_machine(path: str, workflow_type: str) -> Machine:
+    from asw_airflow.ir import build_machine
+    from asw_airflow.loader import load_file
+
+    try:
+        source = load_file(path)
+    except OSError as error:
+        raise UsageError(f"{path}: {error.strerror or error}") from None
+    return build_machine(source, workflow_type, name=Path(path).stem)  # type: ignore[arg-type]
+
+
+def _read_input(text: str) -> Any:
+    where = "--input"
+    if text.startswith("@"):
+        where = text[1:]
+        try:
+            text = Path(where).read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"--input {where}: {error.strerror or error}") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"{where} is not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+
+
+def _engine(name: str) -> EngineRunner:
+    module, _, function = ENGINES[name].partition(":")
+    return getattr(importlib.import_module(module), function)
+
+
+@contextlib.contextmanager
+def _handlers(args: argparse.Namespace) -> Iterator[HandlerRegistry]:
+    """Task handlers: a mock test case, a local emulator (--functions/--workflows), or an endpoint."""
+    if args.mock is not None:
+        yield _mock_handlers(args.mock, Path(args.path).stem)
+        return
+    if args.functions is None and args.workflows is None and args.endpoint is None:
+        yield HandlerRegistry()
+        return
+    from asw_airflow.tencentcloud.client import Credentials, TencentCloudClient
+    from asw_airflow.tencentcloud.integrations import register_tencentcloud_handlers
+
+    with contextlib.ExitStack() as stack:
+        endpoint = args.endpoint
+        if endpoint is None:
+            from asw_airflow.tencentcloud.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, start_emulator
+
+            emulator = stack.enter_context(start_emulator(args.functions, args.workflows, workflow_runner=_nested_runner))
+            endpoint, credentials = emulator.endpoint, Credentials(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)
+        else:
+            try:
+                credentials = Credentials.from_env()
+            except ValueError as error:
+                raise UsageError(str(error)) from None
+        registry = HandlerRegistry()
+        register_tencentcloud_handlers(registry, TencentCloudClient(credentials, args.region, endpoint=endpoint))
+        yield registry
+
+
+def _nested_runner(definition_text: str, input: Any, execution_name: str) -> dict:
+    """How the emulator runs a nested workflow (asw:StartExecution): on the local engine."""
+    from asw_airflow.engine.interpreter import run_execution
+    from asw_airflow.ir import build_machine
+
+    result = run_execution(build_machine(definition_text), input, history=True)
+    return {"status": result.status, "output": result.output, "error": result.error, "cause": result.cause,
+            "history": result.history}
+
+
+def _mock_handlers(spec: str, machine_name: str) -> HandlerRegistry:
+    from asw_airflow.engine.mocks import MockConfigError, load_mock_file
+
+    file, _, case = spec.partition("#")
+    if not case:
+        raise UsageError(f"--mock {spec!r}: write FILE#CASE, naming the test case to use")
+    try:
+        return load_mock_file(file, case, machine_name)
+    except OSError as error:
+        raise UsageError(f"--mock {file}: {error.strerror or error}") from None
+    except MockConfigError as error:
+        raise UsageError(f"--mock {file}: {error}") from None
+
+
+def _progress(category: str, state_name: str) -> None:
+    if category.endswith(("NodeEnter", "NodeExit", "NodeFailed")):
+        print(f"  {category:<22} {state_name}", file=sys.stderr)
+    else:
+        print(category, file=sys.stderr)
