@@ -1,0 +1,67 @@
+"""The strict loader: JSON errors, duplicate keys and non-finite numbers are located diagnostics."""
+
+from __future__ import annotations
+
+import pytest
+
+from asw_airflow.diagnostics import DefinitionError
+from asw_airflow.loader import load_file, load_text
+
+TEXT = '{\n  "StartAt": "A",\n  "States": {\n    "A": {"Type": "Pass", "End": true}\n  }\n}\n'
+
+
+def _error(data: str | bytes) -> list[tuple[str, str, int, int]]:
+    with pytest.raises(DefinitionError) as info:
+        load_text(data, "wf.json")
+    return [(d.code, d.pointer, d.line, d.column) for d in info.value.diagnostics]
+
+
+def test_document_and_positions_of_values_and_keys() -> None:
+    source = load_text(TEXT, "wf.json")
+    assert source.document["States"]["A"]["Type"] == "Pass"
+    assert source.diagnostic("X", "m", "/States/A/Type").line == 4
+    value = source.diagnostic("X", "m", "/States/A")
+    key = source.diagnostic("X", "m", "/States/A", key=True)
+    assert (value.line, value.column, key.column) == (4, 10, 5)
+
+
+def test_missing_pointer_falls_back_to_nearest_ancestor() -> None:
+    diagnostic = load_text(TEXT).diagnostic("X", "m", "/States/A/Next")
+    assert (diagnostic.line, diagnostic.column, diagnostic.pointer) == (4, 10, "/States/A/Next")
+
+
+def test_invalid_json_is_located() -> None:
+    assert _error('{\n  "a": 1,\n}') == [("INVALID_JSON_DESCRIPTION", "", 3, 1)]
+
+
+def test_duplicate_keys_are_each_reported() -> None:
+    assert _error('{"a": {"b": 1, "b": 2}, "a": 3}') == [
+        ("DUPLICATE_JSON_KEY", "/a/b", 1, 16),
+        ("DUPLICATE_JSON_KEY", "/a", 1, 25),
+    ]
+
+
+@pytest.mark.parametrize("word", ["NaN", "Infinity", "-Infinity"])
+def test_non_finite_numbers_are_rejected(word: str) -> None:
+    assert _error('{"x": %s}' % word) == [("INVALID_JSON_DESCRIPTION", "/x", 1, 7)]
+
+
+def test_top_level_must_be_an_object() -> None:
+    assert _error("[1]") == [("INVALID_JSON_DESCRIPTION", "", 1, 1)]
+
+
+def test_utf8_bom_is_accepted_and_non_utf8_is_located() -> None:
+    assert load_text(b"\xef\xbb\xbf" + TEXT.encode()).document["StartAt"] == "A"
+    assert _error(b'{"a":\n "\xff"}') == [("INVALID_JSON_DESCRIPTION", "", 2, 3)]
+
+
+def test_deep_nesting_is_a_diagnostic() -> None:
+    assert _error("[" * 100000 + "]" * 100000)[0][0] == "INVALID_JSON_DESCRIPTION"
+
+
+def test_load_file_names_the_file(tmp_path) -> None:
+    path = tmp_path / "wf.json"
+    path.write_text(TEXT)
+    assert load_file(path).file == str(path)
+    with pytest.raises(OSError):
+        load_file(tmp_path / "missing.json")
