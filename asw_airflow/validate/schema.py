@@ -80,6 +80,8 @@ class _Compiler:
             return self.ref(argument)
         if key == "type":
             tests = [_TYPES[name] for name in ([argument] if isinstance(argument, str) else argument)]
+            if len(tests) == 1:
+                return _simple(schema, key, tests[0])
             return _simple(schema, key, lambda v: any(test(v) for test in tests))
         if key == "enum":
             return _simple(schema, key, lambda v: any(v == item and type(v) is type(item) for item in argument))
@@ -109,7 +111,7 @@ class _Compiler:
         if key == "anyOf":
             return self.any_of(schema, argument)
         if key == "allOf":
-            return self.all_of([self.compile(part) for part in argument])
+            return self.dispatch(argument) or self.all_of([self.compile(part) for part in argument])
         if key == "if":
             return self.if_then(argument, schema.get("then", True))
         raise ValueError(f"schema keyword {key!r} is not supported by the TCSL schema compiler")
@@ -128,9 +130,10 @@ class _Compiler:
 
         def check(value: Any, location: Location, errors: list[SchemaError]) -> None:
             if isinstance(value, dict):
-                for name, sub in checks.items():
-                    if name in value:
-                        sub(value[name], location + (name,), errors)
+                for name, item in value.items():
+                    sub = checks.get(name)
+                    if sub is not None:
+                        sub(item, location + (name,), errors)
 
         return check
 
@@ -181,6 +184,30 @@ class _Compiler:
         def check(value: Any, location: Location, errors: list[SchemaError]) -> None:
             for part in parts:
                 part(value, location, errors)
+
+        return check
+
+    def dispatch(self, parts: list[Any]) -> Check | None:
+        """``allOf`` of ``if {P: const X, required P} then S`` (a discriminated union): one dict lookup, not N trials."""
+        table: dict[Any, Check] = {}
+        member = None
+        for part in parts:
+            condition = part.get("if") if isinstance(part, dict) and set(part) == {"if", "then"} else None
+            if not isinstance(condition, dict) or set(condition) != {"properties", "required"}:
+                return None
+            [(name, test)] = condition["properties"].items() if len(condition["properties"]) == 1 else [(None, None)]
+            if (condition["required"] != [name] or not isinstance(test, dict) or set(test) != {"const"}
+                    or not isinstance(test["const"], str) or member not in (None, name)):
+                return None
+            member = name
+            table[test["const"]] = self.compile(part["then"])
+
+        def check(value: Any, location: Location, errors: list[SchemaError]) -> None:
+            if isinstance(value, dict):
+                selector = value.get(member)
+                sub = table.get(selector) if isinstance(selector, str) else None
+                if sub is not None:
+                    sub(value, location, errors)
 
         return check
 
