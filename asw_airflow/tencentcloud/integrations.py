@@ -156,7 +156,11 @@ def _request_response_flow(ref: ResourceRef, payload: Any, version: str | None) 
     if ref.kind == "asw":
         body = yield ApiCall("asw", "StartExecution", _start_execution_params(ref, payload), ref.region)
         return {"Response": body}
-    body = yield ApiCall(ref.service, ref.action, _object(ref, payload), ref.region, version)
+    return (yield from _api_flow(ref.service, ref.action, _object(ref, payload), ref.region, version))
+
+
+def _api_flow(service: str, action: str, params: dict[str, Any], region: str | None, version: str | None) -> Flow[Any]:
+    body = yield ApiCall(service, action, params, region, version)
     return {"Response": body}
 
 
@@ -164,19 +168,30 @@ def _start_flow(ref: ResourceRef, payload: Any, execution_name: str | None) -> F
     region = normalize_region(ref.region)
     if ref.kind == "scf":
         body = yield ApiCall("scf", "Invoke", _invoke_params(ref, payload, "Event"), region)
-        return {
-            "kind": "scf",
-            "Region": region,
-            "FunctionName": ref.function,
-            "Namespace": ref.namespace or "default",
-            "InvokeRequestId": (body.get("Result") or {}).get("FunctionRequestId"),
-        }
+        request_id = (body.get("Result") or {}).get("FunctionRequestId")
+        return function_event_handle(ref.function or "", request_id, region, ref.namespace or "default")
     if ref.kind == "asw":
         params = _start_execution_params(ref, payload)
         params.setdefault("Name", execution_name or uuid.uuid4().hex)
         body = yield ApiCall("asw", "StartExecution", params, region)
-        return {"kind": "asw", "Region": region, "ExecutionResourceName": body["ExecutionResourceName"]}
+        return execution_handle(body["ExecutionResourceName"], region)
     raise StatesError(RUNTIME, f"{ref.service}:{ref.action} supports request-response only; drop the .sync suffix")
+
+
+def function_event_handle(function_name: str, invoke_request_id: str, region: str, namespace: str = "default") -> Handle:
+    """The handle of an SCF async event started elsewhere, for sensors."""
+    return {
+        "kind": "scf",
+        "Region": normalize_region(region),
+        "FunctionName": function_name,
+        "Namespace": namespace,
+        "InvokeRequestId": invoke_request_id,
+    }
+
+
+def execution_handle(execution_resource_name: str, region: str) -> Handle:
+    """The handle of an ASW execution started elsewhere, for sensors."""
+    return {"kind": "asw", "Region": normalize_region(region), "ExecutionResourceName": execution_resource_name}
 
 
 def _failed_execution(qrn: str, status: str, events: list[dict[str, Any]]) -> JobFailed:
@@ -244,6 +259,19 @@ async def arequest_response(
     client: TencentCloudClient, resource: ResourceRef | str, payload: Any, *, version: str | None = None
 ) -> Any:
     return await _adrive(client, _request_response_flow(_ref(resource), payload, version))
+
+
+def call_api(
+    client: TencentCloudClient,
+    service: str,
+    action: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    region: str | None = None,
+    version: str | None = None,
+) -> dict[str, Any]:
+    """Any API as a generic Task runs it: ``{"Response": ...}``, errors as ``StatesError``."""
+    return _drive(client, _api_flow(service, action, dict(params or {}), region, version))
 
 
 def start(

@@ -1,0 +1,69 @@
+"""Airflow trigger that polls a sync-run job (SCF async event or ASW execution) with the async client.
+
+It serializes only JSON primitives (the job handle is a JSON object) and ends with one event:
+``{"status": "success", "handle", "output"}`` or ``{"status": "error", "handle", "error", "cause"}``,
+which operators and sensors turn back into a result or a ``StatesError``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, AsyncIterator
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from asw_airflow.semantics.errors import StatesError
+from asw_airflow.tencentcloud.hook import TencentCloudHook
+from asw_airflow.tencentcloud.integrations import DEFAULT_POLL_INTERVAL, acheck
+
+
+class TencentCloudJobTrigger(BaseTrigger):
+    """Waits for the job ``handle`` (from ``integrations.start``) to end.
+
+    A failed job and an API error that outlasted the client's retries both end in an error
+    event carrying the TCSL error name, so the task fails with that name either way.
+    """
+
+    def __init__(
+        self,
+        handle: dict[str, Any],
+        tencentcloud_conn_id: str = TencentCloudHook.default_conn_name,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        region: str | None = None,
+    ):
+        super().__init__()
+        self.handle = handle
+        self.tencentcloud_conn_id = tencentcloud_conn_id
+        self.poll_interval = poll_interval
+        self.region = region
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "handle": self.handle,
+                "tencentcloud_conn_id": self.tencentcloud_conn_id,
+                "poll_interval": self.poll_interval,
+                "region": self.region,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = TencentCloudHook(self.tencentcloud_conn_id, region=self.region)
+        client = await hook.aget_conn()
+        try:
+            while True:
+                try:
+                    done = await acheck(client, self.handle)
+                except StatesError as exc:
+                    yield TriggerEvent(
+                        {"status": "error", "handle": self.handle, "error": exc.error, "cause": exc.cause}
+                    )
+                    return
+                if done is not None:
+                    yield TriggerEvent({"status": "success", "handle": self.handle, "output": done.output})
+                    return
+                self.log.info("Tencent Cloud job %s still running", self.handle)
+                await asyncio.sleep(self.poll_interval)
+        finally:
+            await client.aclose()
