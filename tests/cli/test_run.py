@@ -1,0 +1,66 @@
+"""``asw run``: output on stdout, exit codes 0/1/2, messages instead of tracebacks."""
+
+import json
+
+import pytest
+
+from asw_airflow.cli import main
+
+SCF = "qrn:qcs:asw:ap-guangzhou:1250000000:sdk:json:qcloud:scf:Invoke/fn"
+
+
+@pytest.fixture
+def workflow(tmp_path):
+    path = tmp_path / "order.json"
+    path.write_text(json.dumps({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": SCF, "ResultPath": "$.t", "Next": "C"},
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.t.ok", "BooleanEquals": True, "Next": "Done"}], "Default": "Bad"},
+        "Done": {"Type": "Succeed"},
+        "Bad": {"Type": "Fail", "Error": "NotOk", "Cause": "t.ok was false"}}}))
+    mocks = tmp_path / "mocks.json"
+    mocks.write_text(json.dumps({
+        "StateMachines": {"order": {"TestCases": {"Good": {"T": "Ok"}, "Bad": {"T": "NotOk"}}}},
+        "MockedResponses": {"Ok": {"0": {"Return": {"ok": True}}}, "NotOk": {"0": {"Return": {"ok": False}}}}}))
+    return path, mocks
+
+
+def test_success_prints_the_output_and_exits_0(workflow, capsys, tmp_path) -> None:
+    path, mocks = workflow
+    history = tmp_path / "history.json"
+    code = main(["run", str(path), "--input", '{"a": 1}', "--mock", f"{mocks}#Good", "--history", str(history)])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out) == {"a": 1, "t": {"ok": True}}
+    assert json.loads(history.read_text())[0]["EventCategory"] == "ExecutionStart"
+
+
+def test_failure_prints_error_and_cause_and_exits_1(workflow, capsys, tmp_path) -> None:
+    path, mocks = workflow
+    input_file = tmp_path / "input.json"
+    input_file.write_text('{"a": 2}')
+    assert main(["run", str(path), "--input", f"@{input_file}", "--mock", f"{mocks}#Bad"]) == 1
+    assert json.loads(capsys.readouterr().out) == {"Error": "NotOk", "Cause": "t.ok was false"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--input", "{nope"], "--input is not JSON"),
+        (["--input", "@missing.json"], "missing.json"),
+        (["--mock", "mocks.json"], "FILE#CASE"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(workflow, capsys, extra, message) -> None:
+    path, _ = workflow
+    assert main(["run", str(path), *extra]) == 2
+    captured = capsys.readouterr()
+    assert message in captured.err and "Traceback" not in captured.err and captured.out == ""
+
+
+def test_missing_file_and_invalid_definition_exit_2(tmp_path, capsys) -> None:
+    assert main(["run", str(tmp_path / "nope.json")]) == 2
+    assert "No such file" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"StartAt": "X", "States": {"A": {"Type": "Pass", "End": true}}}')
+    assert main(["run", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:" in err and "(/StartAt)" in err
