@@ -235,3 +235,22 @@ def test_map_over_100000_items_and_a_10_mb_input() -> None:
     assert run_execution(passthrough, big, payload_limit=None).output is big
     limited = run_execution(passthrough, big)
     assert (limited.status, limited.error) == ("FAILED", "States.DataLimitExceeded")
+
+
+def test_tencent_map_documentation_example() -> None:
+    """Tencent's Map doc example (DESIGN.md section 1): InputPath, ItemsPath, ResultSelector, ResultPath."""
+
+    def average(invocation: TaskInvocation) -> dict:
+        scores = invocation.payload["score"]
+        return {"user": invocation.payload["user"], "average": sum(scores) / len(scores)}
+
+    machine = build_machine({"StartAt": "Scores", "States": {"Scores": {
+        "Type": "Map", "InputPath": "$.detail", "ItemsPath": "$.exam", "ResultPath": "$.detail.exam", "End": True,
+        "Iterator": {"StartAt": "Average", "States": {"Average": {
+            "Type": "Task", "Resource": "qrn:qcs:asw:ap-guangzhou:1250000000:sdk:json:qcloud:scf:Invoke/average",
+            "ResultSelector": {"user.$": "$.user", "score.$": "$.average"}, "End": True}}}}}})
+    data = {"date": "2021-03-14T01:59:00Z", "detail": {"class": "No-01", "exam": [
+        {"user": "susu", "score": [90, 80, 70, 60]}, {"user": "dudu", "score": [100, 90]}]}}
+    result = run_execution(machine, data, handlers=_handlers(average))
+    assert result.output == {"date": "2021-03-14T01:59:00Z", "detail": {"class": "No-01", "exam": [
+        {"user": "susu", "score": 75}, {"user": "dudu", "score": 95}]}}
