@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+
+import httpx
+import pytest
+
+from asw_airflow.tencentcloud.client import TencentCloudError
+from asw_airflow.tencentcloud.emulator import add_arguments, start_emulator
+
+from tests.tencentcloud.conftest import make_client
+
+
+def test_raising_function_answers_with_scf_error_shape(client):
+    result = client.call("scf", "Invoke", {"FunctionName": "boom", "ClientContext": '{"n": 1}'})["Result"]
+    assert result["InvokeResult"] == -1 and result["RetMsg"] == ""
+    err = json.loads(result["ErrMsg"])
+    assert err["statusCode"] == 430 and err["errorMessage"] == "ValueError: bad input: 1"
+    assert "Traceback" in err["stackTrace"]
+
+
+def test_async_events_are_listed_and_terminable(client):
+    rid = client.call(
+        "scf", "Invoke", {"FunctionName": "slow", "InvocationType": "Event", "ClientContext": '{"seconds": 0.3}'}
+    )["Result"]["FunctionRequestId"]
+    status = client.call("scf", "GetAsyncEventStatus", {"InvokeRequestId": rid})["Result"]
+    assert status == {"Status": "RUNNING", "StatusCode": 0, "InvokeRequestId": rid}
+    client.call("scf", "TerminateAsyncEvent", {"FunctionName": "slow", "InvokeRequestId": rid})
+    listed = client.call("scf", "ListAsyncEvents", {"FunctionName": "slow", "Status": ["ABORTED"]})
+    assert [e["InvokeRequestId"] for e in listed["EventList"]] == [rid]
+
+
+def test_execution_lifecycle_and_history(client, runner):
+    started = client.call(
+        "asw",
+        "StartExecution",
+        {"StateMachineResourceName": "qrn:qcs:asw:ap-guangzhou:1250000000:http:json:flowmachine:child", "Input": "{}", "Name": "n1"},
+    )
+    qrn = started["ExecutionResourceName"]
+    assert qrn == "qrn:qcs:asw:ap-guangzhou:1250000000:execution:child:n1"
+    for _ in range(200):
+        described = client.call("asw", "DescribeExecution", {"ExecutionResourceName": qrn})
+        if described["Status"] != "RUNNING":
+            break
+        time.sleep(0.01)
+    assert described["Status"] == "SUCCEED" and json.loads(described["Output"]) == {"child": "Only", "input": {}}
+    events = client.call("asw", "DescribeExecutionHistory", {"ExecutionResourceName": qrn})["Events"]
+    assert [e["EventCategory"] for e in events] == ["ExecutionStarted", "TaskStateEntered", "ExecutionSucceeded"]
+    assert [e["EventId"] for e in events] == [1, 2, 3]
+    again = client.call("asw", "StartExecution", {"StateMachineResourceName": "child", "Input": '{"other": 1}', "Name": "n1"})
+    assert again["ExecutionResourceName"] == qrn and len(runner.calls) == 1
+
+
+def test_unknown_state_machine_and_missing_runner(client, functions_dir, workflows_dir):
+    with pytest.raises(TencentCloudError, match="ResourceNotFound.StateMachine"):
+        client.call("asw", "StartExecution", {"StateMachineResourceName": "nope"})
+    with start_emulator(functions_dir, workflows_dir) as bare, make_client(bare.endpoint) as c:
+        with pytest.raises(TencentCloudError) as info:
+            c.call("asw", "StartExecution", {"StateMachineResourceName": "child"})
+    assert info.value.code == "UnsupportedOperation"
+
+
+def test_admin_faults_endpoint_and_latency(emulator, client):
+    response = httpx.post(emulator.endpoint + "/_admin/faults", json={"latency_ms": 50})
+    assert response.json()["latency_ms"] == 50
+    began = time.monotonic()
+    client.call("scf", "ListNamespaces", {})
+    assert time.monotonic() - began >= 0.05
+    assert httpx.post(emulator.endpoint + "/_admin/faults", json={"bogus": 1}).status_code == 400
+
+
+def test_unsigned_request_is_rejected(emulator):
+    body = httpx.post(emulator.endpoint + "/", json={}, headers={"X-TC-Action": "Invoke"}).json()
+    assert body["Response"]["Error"]["Code"] == "AuthFailure.SignatureFailure"
+    assert body["Response"]["RequestId"]
+
+
+def test_cli_run_prints_one_listening_line(functions_dir, tmp_path):
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert parser.parse_args(["--fault-rate", "0.5"]).fault_rate == 0.5
+    code = (
+        "import argparse, sys\n"
+        "from asw_airflow.tencentcloud.emulator import add_arguments, run\n"
+        "p = argparse.ArgumentParser(); add_arguments(p)\n"
+        "sys.exit(run(p.parse_args(sys.argv[1:])))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, "--functions", str(functions_dir), "--port", "0"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        line = proc.stdout.readline().strip()
+        assert line.startswith("listening on http://127.0.0.1:")
+        with make_client(line.removeprefix("listening on ")) as c:
+            assert c.call("scf", "Invoke", {"FunctionName": "greeting", "ClientContext": "{}"})["Result"]["RetMsg"] == "hello world"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    assert proc.stdout.read() == ""
