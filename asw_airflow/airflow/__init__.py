@@ -1,0 +1,1 @@
+"""The Airflow backend: TCSL workflows compiled to DAGs of state operators."""

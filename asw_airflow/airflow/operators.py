@@ -1,0 +1,482 @@
+"""State operators: one Airflow task per TCSL state, running the shared step functions.
+
+Control flow travels as a token. Every state task returns an *envelope*
+``{"next": <chosen state or None>, "output": <state output>, "vars": {...}}`` as its XCom;
+a task reads the envelopes of its possible predecessors (same map index) and runs only if
+one of them chose it, else it skips. This works inside mapped task groups, where Airflow's
+branch operators do not skip (apache/airflow#67265), and lets every join use
+``none_failed_min_one_success``. Retry and Catch are decided inside the operator by
+``steps.on_error``: a caught error leaves the run successful, and a Retry delay is a
+deferral, so no worker slot is held while waiting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+from typing import Any, Sequence
+
+from airflow.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk.bases.operator import BaseOperator
+
+from asw_airflow.ir import (
+    ChoiceState,
+    FailState,
+    Machine,
+    MapState,
+    ParallelState,
+    PassState,
+    State,
+    SucceedState,
+    TaskState,
+    WaitState,
+)
+from asw_airflow.semantics import steps
+from asw_airflow.semantics.dataflow import Frame, enter_state, make_context, timestamp
+from asw_airflow.semantics.errors import RUNTIME, StatesError
+
+ERROR_KEY = "asw_error"
+"""XCom key of ``{"Error", "Cause"}`` pushed by a task whose state failed (read by joins and the run note)."""
+HEAD_KEY = "asw_head"
+"""XCom key a Map's items task and a Parallel's fork push for their collector: raw input, variables, count."""
+EXIT_KEY = "__asw_exit__"
+"""Marks the output of an engine region that left through one of its exits."""
+
+Envelope = dict[str, Any]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _map_index(context: Any) -> int | None:
+    index = context["ti"].map_index
+    return index if index is not None and index >= 0 else None
+
+
+def execution_input(context: Any) -> Any:
+    """The workflow input: the run's conf ``input`` (trigger form or REST API), else the sidecar default."""
+    return context["params"].get("input", {})
+
+
+def execution_context(context: Any, workflow_name: str) -> dict[str, Any]:
+    """``$$`` for this DAG run: Execution.Id/Name from the run, StateMachine from the workflow."""
+    run = context["dag_run"]
+    return make_context(
+        execution_id=f"{run.dag_id}:{run.run_id}",
+        name=run.run_id,
+        input=execution_input(context),
+        start_time=run.start_date or _now(),
+        state_machine_id=run.dag_id,
+        state_machine_name=workflow_name,
+    )
+
+
+def envelope(outcome: steps.StepOutcome, variables: dict[str, Any]) -> Envelope:
+    result: Envelope = {"next": outcome.next, "output": outcome.output}
+    merged = {**variables, **outcome.assigned} if outcome.assigned else variables
+    if merged:
+        result["vars"] = merged
+    return result
+
+
+class StateOperator(BaseOperator):
+    """Runs one state; subclasses implement :meth:`step` for their state type.
+
+    ``sources`` lists ``(task_id, wanted_next)`` pairs: this task runs when the envelope of
+    ``task_id`` names ``wanted_next`` (None for a branch start, which takes its fork's output).
+    No sources means the workflow's first state (execution input); ``iteration`` is the
+    first state of a Map iteration (expanded from the items task).
+    """
+
+    template_fields: Sequence[str] = ("iteration",)
+    ui_color = "#e8f4fd"
+
+    def __init__(
+        self,
+        *,
+        state: State,
+        workflow_name: str,
+        connection_id: str,
+        sources: Sequence[tuple[str, str | None]] = (),
+        iteration: Any = None,
+        **kwargs: Any,
+    ):
+        kwargs.setdefault("doc_md", f"TCSL state **{state.name}** ({state.type}) at `{state.pointer}`")
+        super().__init__(**kwargs)
+        self.state_name = state.name
+        self.workflow_name = workflow_name
+        self.connection_id = connection_id
+        self.sources = [list(source) for source in sources]
+        self.iteration = iteration
+        self._state = state
+
+    # --- the token ----------------------------------------------------------------------------
+
+    def receive(self, context: Any) -> tuple[Any, dict[str, Any], str]:
+        """Input, variables and the name this task was entered as; skips when no predecessor chose it."""
+        if self.iteration is not None:
+            return self.iteration["output"], self.iteration.get("vars", {}), self.state_name
+        if not self.sources:
+            return execution_input(context), {}, self.state_name
+        task_ids = [task_id for task_id, _ in self.sources]
+        found = context["ti"].xcom_pull(task_ids=task_ids, map_indexes=_map_index(context))
+        for (_, wanted), env in zip(self.sources, found):
+            if env is not None and env.get("next") == wanted:
+                return env["output"], env.get("vars", {}), wanted or self.state_name
+        raise AirflowSkipException(f"state {self.state_name!r} was not chosen by its predecessor")
+
+    def frame(self, context: Any, variables: dict[str, Any], entered: str, retry_count: int | None = None) -> Frame:
+        ctx = enter_state(execution_context(context, self.workflow_name), self.state_name, entered, retry_count)
+        return Frame(ctx, variables)
+
+    # --- running, retrying, catching ------------------------------------------------------------
+
+    def execute(self, context: Any) -> Envelope:
+        value, variables, _ = self.receive(context)
+        return self.attempt(context, value, variables, attempts=None, retry_count=0, entered=timestamp(_now()))
+
+    def resume_retry(self, context: Any, event: dict[str, Any]) -> Envelope:
+        """Back from a Retry delay: re-read the input (XComs do not change) and try again."""
+        value, variables, _ = self.receive(context)
+        return self.attempt(
+            context,
+            value,
+            variables,
+            attempts=tuple(event["attempts"]),
+            retry_count=event["retry_count"],
+            entered=event["entered"],
+        )
+
+    def attempt(
+        self, context: Any, value: Any, variables: dict[str, Any], *, attempts: tuple[int, ...] | None, retry_count: int, entered: str
+    ) -> Envelope:
+        frame = self.frame(context, variables, entered, retry_count if isinstance(self._state, TaskState) else None)
+        try:
+            outcome = self.step(context, value, frame, entered)
+        except StatesError as error:
+            return self.recover(context, error, value, variables, frame, attempts, retry_count, entered)
+        return envelope(outcome, variables)
+
+    def step(self, context: Any, value: Any, frame: Frame, entered: str) -> steps.StepOutcome:
+        raise NotImplementedError
+
+    def recover(
+        self,
+        context: Any,
+        error: StatesError,
+        value: Any,
+        variables: dict[str, Any],
+        frame: Frame,
+        attempts: tuple[int, ...] | None,
+        retry_count: int,
+        entered: str,
+    ) -> Envelope:
+        decision = steps.on_error(self._state, error, value, attempts, frame)
+        self.log.warning("State %r failed with %s: %s -> %s", self.state_name, error.error, error.cause, decision.action)
+        if decision.action == "retry":
+            from asw_airflow.airflow.triggers import StateTimerTrigger
+
+            moment = _now() + timedelta(seconds=decision.delay or 0)
+            payload = {"attempts": list(decision.attempts), "retry_count": retry_count + 1, "entered": entered}
+            self.defer(trigger=StateTimerTrigger(moment.isoformat(), payload), method_name="resume_retry")
+        if decision.action == "catch":
+            return envelope(steps.StepOutcome(decision.next, decision.output, decision.assigned), variables)
+        self.fail(context, error)
+
+    def fail(self, context: Any, error: StatesError) -> None:
+        """End this task failed with the workflow's Error and Cause in its log and in XCom for the run note."""
+        context["ti"].xcom_push(key=ERROR_KEY, value=error.to_output())
+        self.log.error("Error: %s\nCause: %s", error.error, error.cause)
+        raise AirflowFailException(f"{error.error}: {error.cause}" if error.cause else str(error.error))
+
+
+class PassOperator(StateOperator):
+    def step(self, context: Any, value: Any, frame: Frame, entered: str) -> steps.StepOutcome:
+        return steps.run_pass(self._state, value, frame)  # type: ignore[arg-type]
+
+
+class ChoiceOperator(StateOperator):
+    ui_color = "#fff4d6"
+
+    def step(self, context: Any, value: Any, frame: Frame, entered: str) -> steps.StepOutcome:
+        return steps.run_choice(self._state, value, frame)  # type: ignore[arg-type]
+
+
+class SucceedOperator(StateOperator):
+    ui_color = "#dff5e1"
+
+    def step(self, context: Any, value: Any, frame: Frame, entered: str) -> steps.StepOutcome:
+        return steps.run_succeed(self._state, value, frame)  # type: ignore[arg-type]
+
+
+class FailOperator(StateOperator):
+    ui_color = "#fde2e1"
+
+    def step(self, context: Any, value: Any, frame: Frame, entered: str) -> steps.StepOutcome:
+        steps.run_fail(self._state, value, frame)  # type: ignore[arg-type]
+        raise AssertionError("run_fail always raises")
+
+
+class WaitOperator(StateOperator):
+    """Defers until the computed moment: a Wait of a day holds no worker slot."""
+
+    ui_color = "#eeeeee"
+
+    def step(self, context: Any, value: Any, frame: Frame, entered: str) -> steps.StepOutcome:
+        from asw_airflow.airflow.triggers import StateTimerTrigger
+
+        deadline = steps.wait_deadline(self._state, value, frame, _now())  # type: ignore[arg-type]
+        if deadline > _now():
+            self.defer(
+                trigger=StateTimerTrigger(deadline.isoformat(), {"entered": entered}), method_name="resume_wait"
+            )
+        return steps.wait_output(self._state, value, frame)  # type: ignore[arg-type]
+
+    def resume_wait(self, context: Any, event: dict[str, Any]) -> Envelope:
+        value, variables, _ = self.receive(context)
+        frame = self.frame(context, variables, event["entered"])
+        return envelope(steps.wait_output(self._state, value, frame), variables)  # type: ignore[arg-type]
+
+
+class TaskOperator(StateOperator):
+    """Calls the Task's integration inline (request-response) through the connection's handlers."""
+
+    ui_color = "#d6e9ff"
+
+    def step(self, context: Any, value: Any, frame: Frame, entered: str) -> steps.StepOutcome:
+        from asw_airflow.airflow.integrations import handlers_for
+        from asw_airflow.engine.handlers import TaskInvocation
+
+        state: TaskState = self._state  # type: ignore[assignment]
+        payload = steps.task_payload(state, value, frame)
+        retry_count = frame.context["State"]["RetryCount"] or 0
+        invocation = TaskInvocation(
+            resource=state.resource,
+            payload=payload,
+            context=frame.context,
+            state_name=state.name,
+            attempt=retry_count,
+            timeout_seconds=steps.task_timeout(state, value, frame),
+        )
+        result = handlers_for(self.connection_id).resolve(state.resource)(invocation)
+        return steps.task_output(state, value, result, frame)
+
+
+# --- Map and Parallel: a head task, the fan-out, a collector ------------------------------------
+
+
+class _Collector(StateOperator):
+    """Shared by Map's collect and Parallel's join: runs after its fan-out whatever happened (all_done)."""
+
+    def __init__(self, *, head_task_id: str, **kwargs: Any):
+        kwargs.setdefault("trigger_rule", "all_done")
+        super().__init__(**kwargs)
+        self.head_task_id = head_task_id
+
+    def head(self, context: Any) -> dict[str, Any]:
+        """What the head task pushed; skip when the state was not chosen, fail when something before it failed."""
+        ti = context["ti"]
+        head = ti.xcom_pull(task_ids=self.head_task_id, key=HEAD_KEY, map_indexes=_map_index(context))
+        if head is not None:
+            return head
+        run = context["dag_run"]
+        states = ti.get_task_states(dag_id=run.dag_id, map_index=_map_index(context), task_ids=[self.head_task_id], run_ids=[run.run_id])
+        state = states.get(run.run_id, {}).get(self.head_task_id)
+        if state == "skipped":
+            raise AirflowSkipException(f"state {self.state_name!r} was not chosen by its predecessor")
+        raise AirflowFailException(f"{self.head_task_id} ended {state}: an earlier state failed")
+
+    def finish(self, context: Any, head: dict[str, Any], collect: Any) -> Envelope:
+        variables = head.get("vars", {})
+        frame = self.frame(context, variables, head["entered"])
+        try:
+            outcome = collect(frame)
+        except StatesError as error:
+            return self.recover(context, error, head["input"], variables, frame, None, 0, head["entered"])
+        return envelope(outcome, variables)
+
+    def first_errors(self, context: Any, task_ids: Sequence[str], indexes: Sequence[int | None]) -> dict[int | None, StatesError]:
+        """The error each failed iteration/branch pushed, by index (the first failing task wins)."""
+        ti = context["ti"]
+        errors: dict[int | None, StatesError] = {}
+        for task_id in task_ids:
+            pulled = ti.xcom_pull(task_ids=[task_id], key=ERROR_KEY, map_indexes=list(indexes))
+            for index, error in zip(indexes, pulled):
+                if error is not None and index not in errors:
+                    errors[index] = StatesError(error["Error"], error.get("Cause"))
+        return errors
+
+
+class MapItemsOperator(StateOperator):
+    """A Map's head: the iteration inputs (ItemsPath, ItemSelector with ``$$.Map.Item``) to expand over."""
+
+    ui_color = "#f0e6ff"
+
+    def execute(self, context: Any) -> list[Envelope]:
+        value, variables, _ = self.receive(context)
+        entered = timestamp(_now())
+        frame = self.frame(context, variables, entered)
+        head: dict[str, Any] = {"input": value, "vars": variables, "entered": entered}
+        try:
+            items = steps.map_items(self._state, value, frame)  # type: ignore[arg-type]
+        except StatesError as error:
+            head["caught"] = self.recover(context, error, value, variables, frame, None, 0, entered)
+            items = []
+        head["count"] = len(items)
+        context["ti"].xcom_push(key=HEAD_KEY, value=head)
+        return [{"output": item, "vars": variables} if variables else {"output": item} for _, item in items]
+
+
+class MapCollectOperator(_Collector):
+    """A Map's result: iteration outputs in item order, tolerated failures, ResultSelector/Path, Catch."""
+
+    ui_color = "#f0e6ff"
+
+    def __init__(self, *, terminal_task_ids: Sequence[str], iterator_task_ids: Sequence[str], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.terminal_task_ids = list(terminal_task_ids)
+        self.iterator_task_ids = list(iterator_task_ids)
+
+    def execute(self, context: Any) -> Envelope:
+        head = self.head(context)
+        if "caught" in head:
+            return head["caught"]
+        count = head["count"]
+        results: list[Any] = [None] * count
+        finished: set[int] = set()
+        ti = context["ti"]
+        if count:
+            for task_id in self.terminal_task_ids:
+                for index, env in enumerate(ti.xcom_pull(task_ids=[task_id], map_indexes=list(range(count)))):
+                    if env is not None and env.get("next") is None:
+                        results[index] = env["output"]
+                        finished.add(index)
+        missing = [index for index in range(count) if index not in finished]
+        failures: dict[int, StatesError] = {}
+        if missing:
+            failures = self.first_errors(context, self.iterator_task_ids, missing)  # type: ignore[assignment]
+            for index in missing:
+                failures.setdefault(index, StatesError(RUNTIME, f"iteration {index} of {self.state_name!r} did not finish"))
+        state: MapState = self._state  # type: ignore[assignment]
+        return self.finish(context, head, lambda frame: steps.map_collect(state, head["input"], results, failures, frame))
+
+
+class ParallelForkOperator(StateOperator):
+    """A Parallel's head: the input every branch receives."""
+
+    ui_color = "#ffe9d6"
+
+    def execute(self, context: Any) -> Envelope:
+        value, variables, _ = self.receive(context)
+        entered = timestamp(_now())
+        frame = self.frame(context, variables, entered)
+        head: dict[str, Any] = {"input": value, "vars": variables, "entered": entered}
+        try:
+            branch_input = steps.parallel_input(self._state, value, frame)  # type: ignore[arg-type]
+        except StatesError as error:
+            head["caught"] = self.recover(context, error, value, variables, frame, None, 0, entered)
+            context["ti"].xcom_push(key=HEAD_KEY, value=head)
+            return {"next": "", "output": None}  # no branch starts
+        context["ti"].xcom_push(key=HEAD_KEY, value=head)
+        result: Envelope = {"next": None, "output": branch_input}
+        if variables:
+            result["vars"] = variables
+        return result
+
+
+class ParallelJoinOperator(_Collector):
+    """A Parallel's result: branch outputs in branch order; the first failed branch's error otherwise."""
+
+    ui_color = "#ffe9d6"
+
+    def __init__(self, *, branches: Sequence[Sequence[str]], branch_task_ids: Sequence[Sequence[str]], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.branches = [list(terminals) for terminals in branches]
+        self.branch_task_ids = [list(task_ids) for task_ids in branch_task_ids]
+
+    def execute(self, context: Any) -> Envelope:
+        head = self.head(context)
+        if "caught" in head:
+            return head["caught"]
+        index = _map_index(context)
+        results: list[Any] = []
+        failure: StatesError | None = None
+        for terminals, task_ids in zip(self.branches, self.branch_task_ids):
+            found = context["ti"].xcom_pull(task_ids=terminals, map_indexes=index)
+            ended = [env for env in found if env is not None and env.get("next") is None]
+            if ended:
+                results.append(ended[0]["output"])
+                continue
+            errors = self.first_errors(context, task_ids, [index])
+            failure = errors.get(index) or StatesError(RUNTIME, f"a branch of {self.state_name!r} did not finish")
+            break
+
+        def collect(frame: Frame) -> steps.StepOutcome:
+            if failure is not None:
+                raise failure
+            return steps.parallel_collect(self._state, head["input"], results, frame)  # type: ignore[arg-type]
+
+        return self.finish(context, head, collect)
+
+
+# --- regions run on the engine, and the final output -------------------------------------------
+
+
+class EngineRegionOperator(StateOperator):
+    """Runs a set of states on the in-process engine: an EXPRESS workflow, a loop, a nested Map.
+
+    The region leaves through stub states that report which outside state comes next, so the
+    rest of the DAG keeps routing by envelope.
+    """
+
+    ui_color = "#e0e0e0"
+
+    def __init__(self, *, region: Machine, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.region_states = sorted(region.states)
+        self._region = region
+
+    def execute(self, context: Any) -> Envelope:
+        from asw_airflow.airflow.integrations import handlers_for
+        from asw_airflow.engine.interpreter import run_execution
+
+        value, variables, entry = self.receive(context)
+        machine = replace(self._region, start_at=entry)
+        result = run_execution(
+            machine,
+            value,
+            context=execution_context(context, self.workflow_name),
+            handlers=handlers_for(self.connection_id),
+        )
+        if result.status != "SUCCEED":
+            self.fail(context, StatesError(result.error or RUNTIME, result.cause))
+        output = result.output
+        if isinstance(output, dict) and EXIT_KEY in output:
+            return envelope(steps.StepOutcome(output[EXIT_KEY], output["value"]), variables)
+        return envelope(steps.StepOutcome(None, output), variables)
+
+
+class EndOperator(StateOperator):
+    """The workflow's final output, as the plain ``return_value`` XCom of task ``end``."""
+
+    ui_color = "#dff5e1"
+
+    def __init__(self, *, machine: Machine, **kwargs: Any):
+        kwargs.setdefault("doc_md", "The workflow's output: the `return_value` XCom of this task.")
+        super().__init__(state=SucceedState(name="end", type="Succeed", pointer=machine.pointer), **kwargs)
+
+    def execute(self, context: Any) -> Any:
+        value, _, _ = self.receive(context)
+        return value
+
+
+OPERATORS: dict[type[State], type[StateOperator]] = {
+    PassState: PassOperator,
+    ChoiceState: ChoiceOperator,
+    SucceedState: SucceedOperator,
+    FailState: FailOperator,
+    WaitState: WaitOperator,
+    TaskState: TaskOperator,
+}
+"""The single-task state types; Map and Parallel compile to groups, loops to engine regions."""

@@ -1,0 +1,90 @@
+"""Run a compiled DAG once, in this process, with ``dag.test()`` on SQLite: ``asw run --engine airflow`` and tests.
+
+``dag.test()`` only runs a DAG serialized in the metadata DB (apache/airflow#56657), so the DAG
+is written there first; DAGS_FOLDER points at an empty directory so each run does not re-parse
+a whole folder. Call :func:`prepare_home` before anything imports Airflow.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from typing import Any
+
+_initialized = False
+
+
+def prepare_home(home: str | None = None) -> str:
+    """Point Airflow at ``home`` (default: $AIRFLOW_HOME, else a new temp dir) with SQLite and no examples."""
+    home = home or os.environ.get("AIRFLOW_HOME") or tempfile.mkdtemp(prefix="asw-airflow-")
+    os.environ["AIRFLOW_HOME"] = home
+    dags = os.path.join(home, "empty-dags")
+    os.makedirs(dags, exist_ok=True)
+    os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", dags)
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home}/airflow.db")
+    return home
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How the DAG run ended, in ASW's words, with the run's note (Error and Cause when FAILED)."""
+
+    status: str
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    run_id: str = ""
+    note: str | None = None
+
+
+def _ensure_db() -> None:
+    global _initialized
+    if not _initialized:
+        from airflow.utils import db
+
+        db.initdb()
+        _initialized = True
+
+
+def serialize(dag: Any) -> None:
+    """Write ``dag`` to the metadata DB, as the DAG processor would."""
+    from airflow.dag_processing.bundles.manager import DagBundlesManager
+    from airflow.dag_processing.collection import update_dag_parsing_results_in_db
+    from airflow.serialization.serialized_objects import LazyDeserializedDAG
+    from airflow.utils.session import create_session
+
+    _ensure_db()
+    with create_session() as session:
+        DagBundlesManager().sync_bundles_to_db(session=session)
+    with create_session() as session:
+        update_dag_parsing_results_in_db("dags-folder", None, [LazyDeserializedDAG.from_dag(dag)], {}, None, set(), session)
+
+
+def run_dag(dag: Any, input: Any) -> RunResult:
+    """One DAG run with execution input ``input``; the output is the ``end`` task's XCom."""
+    from airflow.models.dagrun import DagRun
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    from asw_airflow.airflow.compiler import FINAL_TASK_ID
+    from asw_airflow.airflow.operators import ERROR_KEY
+
+    serialize(dag)
+    run = dag.test(run_conf={"input": input})
+    with create_session() as session:
+        stored = session.query(DagRun).filter(DagRun.dag_id == dag.dag_id, DagRun.run_id == run.run_id).one()
+        rows = (
+            session.query(XComModel.task_id, XComModel.key, XComModel.value)
+            .filter(XComModel.dag_id == dag.dag_id, XComModel.run_id == run.run_id)
+            .filter(XComModel.key.in_(["return_value", ERROR_KEY]))
+            .all()
+        )
+        note = stored.note
+        state = str(stored.state)
+    output = next((value for task_id, key, value in rows if task_id == FINAL_TASK_ID and key == "return_value"), None)
+    if state.endswith("success"):
+        return RunResult("SUCCEED", output, run_id=run.run_id, note=note)
+    error = next((value for _, key, value in rows if key == ERROR_KEY), None) or {}
+    return RunResult("FAILED", None, error.get("Error"), error.get("Cause"), run.run_id, note)

@@ -1,0 +1,110 @@
+"""Sidecar files: the Airflow settings of a workflow, kept next to its TCSL file.
+
+``workflows/etl.json`` is the TCSL definition; ``workflows/etl.dag.json`` (optional) says
+how Airflow runs it. TCSL has no place for a schedule or an owner, and the definition
+must stay deployable to ASW unchanged, hence a second file. Without a sidecar a workflow
+is STANDARD and runs only when triggered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from asw_airflow.diagnostics import DefinitionError
+from asw_airflow.loader import Source, load_text
+
+SIDECAR_SUFFIX = ".dag.json"
+INVALID_SIDECAR = "INVALID_SIDECAR"
+DEFAULT_CONNECTION_ID = "tencentcloud_default"
+DEFAULT_START_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Sidecar:
+    """Airflow settings of one workflow; every field has the no-sidecar default."""
+
+    workflow_type: str = "STANDARD"
+    schedule: str | None = None
+    start_date: datetime = DEFAULT_START_DATE
+    catchup: bool = False
+    input: Any = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    connection_id: str = DEFAULT_CONNECTION_ID
+    max_active_runs: int = 16
+    owner: str = "airflow"
+    description: str | None = None
+
+
+def _string(value: Any) -> bool:
+    return isinstance(value, str) and bool(value)
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _start_date(value: Any) -> bool:
+    return _parse_date(value) is not None
+
+
+def _parse_date(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+# key -> (check, what a valid value looks like)
+_FIELDS: dict[str, tuple[Any, str]] = {
+    "type": (lambda v: v in ("STANDARD", "EXPRESS"), '"STANDARD" or "EXPRESS"'),
+    "schedule": (lambda v: v is None or _string(v), 'a cron expression or preset such as "0 */12 * * *" or "@daily", or null'),
+    "start_date": (_start_date, 'an ISO 8601 date such as "2024-01-01" or "2024-01-01T00:00:00Z"'),
+    "catchup": (lambda v: isinstance(v, bool), "true or false"),
+    "input": (lambda v: True, "any JSON value"),
+    "tags": (lambda v: isinstance(v, list) and all(_string(t) for t in v), "an array of non-empty strings"),
+    "connection_id": (_string, "the id of a tencentcloud Airflow connection"),
+    "max_active_runs": (_positive, "a positive integer"),
+    "owner": (_string, "a non-empty string"),
+    "description": (lambda v: v is None or isinstance(v, str), "a string"),
+}
+
+
+def parse_sidecar(data: str | bytes, file: str | None = None) -> Sidecar:
+    """Read a sidecar; :class:`DefinitionError` lists every wrong key with its line and column."""
+    source = load_text(data, file)
+    return sidecar_from_source(source)
+
+
+def sidecar_from_source(source: Source) -> Sidecar:
+    document = source.document
+    problems = []
+    for key, value in document.items():
+        if key not in _FIELDS:
+            problems.append(
+                source.diagnostic(
+                    INVALID_SIDECAR, f"unknown sidecar key {key!r}; keys are {', '.join(sorted(_FIELDS))}", f"/{key}", key=True
+                )
+            )
+            continue
+        check, expected = _FIELDS[key]
+        if not check(value):
+            problems.append(source.diagnostic(INVALID_SIDECAR, f"{key} must be {expected}, got {value!r}", f"/{key}"))
+    if problems:
+        raise DefinitionError(problems)
+    return Sidecar(
+        workflow_type=document.get("type", "STANDARD"),
+        schedule=document.get("schedule"),
+        start_date=_parse_date(document["start_date"]) if "start_date" in document else DEFAULT_START_DATE,
+        catchup=document.get("catchup", False),
+        input=document.get("input", {}),
+        tags=tuple(document.get("tags", ())),
+        connection_id=document.get("connection_id", DEFAULT_CONNECTION_ID),
+        max_active_runs=document.get("max_active_runs", 16),
+        owner=document.get("owner", "airflow"),
+        description=document.get("description"),
+    )
