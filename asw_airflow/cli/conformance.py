@@ -1,0 +1,42 @@
+"""``asw conformance CORPUS.jsonl``: pass counts of an engine on a recorded-execution corpus."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from asw_airflow import conformance
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("conformance", help="run a corpus of recorded executions and count passes")
+    parser.add_argument("corpus", help="JSON Lines file, one recorded execution per line")
+    parser.add_argument("--engine", choices=sorted(conformance.ENGINES), default="local")
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+    parser.add_argument("--only", metavar="SUBSTRING", help="run only cases whose id contains SUBSTRING")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        cases = conformance.load_corpus(args.corpus)
+    except (OSError, ValueError, KeyError) as exc:
+        print(f"asw conformance: cannot read corpus {args.corpus}: {exc}", file=sys.stderr)
+        return 2
+    if args.only:
+        cases = [case for case in cases if args.only in case.id]
+    report = conformance.run_corpus(cases, conformance.ENGINES[args.engine])
+    summary = report.to_json()
+    if args.format == "json":
+        print(json.dumps(summary, ensure_ascii=False, default=str))
+    else:
+        for area, counts in summary["by_area"].items():
+            run_count = counts["passed"] + counts["failed"]
+            print(f"{counts['passed']:4d}/{run_count:<4d} {area}")
+        for failure in summary["failures"]:
+            print(f"FAIL {failure['id']}: expected {json.dumps(failure['expected'])[:300]} got {json.dumps(failure['got'], default=str)[:300]}")
+        for language, counts in summary["by_language"].items():
+            print(f"{language}: {counts['passed']}/{counts['total']} passed")
+        print(f"total: {summary['passed']} passed, {summary['failed']} failed, {summary['skipped']} skipped")
+    return 0 if summary["failed"] == 0 else 1
