@@ -127,6 +127,7 @@ class EmulatorServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: EmulatorServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: avoid 40 ms delayed-ACK stalls
 
     def log_message(self, format: str, *args: Any) -> None:  # keep test and CLI output clean
         pass
