@@ -7,7 +7,6 @@ directory and nested TCSL workflows through an injected runner, and can inject f
 from __future__ import annotations
 
 import argparse
-import sys
 import threading
 from dataclasses import dataclass
 from pathlib import Path
