@@ -9,12 +9,13 @@ built only from a definition the validator accepted: ``build_machine`` refuses a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Iterator, Literal, Mapping
 
 from asw_airflow.diagnostics import DefinitionError, pointer_join
 from asw_airflow.loader import Source, load_text
 from asw_airflow.resource import ResourceRef, parse_resource
+from asw_airflow.semantics.catch import Catcher
 from asw_airflow.semantics.choice import ChoiceRule, compile_rule
 from asw_airflow.semantics.errors import ExpressionError
 from asw_airflow.semantics.intrinsics import parse_intrinsic
@@ -49,17 +50,6 @@ class Setting:
     path: Path | None = None
     intrinsic: Any = None
     expression: Any = None
-
-
-@dataclass(frozen=True, slots=True)
-class CatchRule:
-    """One Catcher: ``result_path`` (JSONPath; None for ``ResultPath: null``) or JSONata ``output``/``assign``."""
-
-    error_equals: tuple[str, ...]
-    next: str
-    result_path: ReferencePath | None
-    assign: Any = None
-    output: Any = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -108,7 +98,7 @@ class RecoverableState(State):
     result_selector: Any = None
     result_path: ReferencePath | None = None
     retry: tuple[Retrier, ...] = ()
-    catch: tuple[CatchRule, ...] = ()
+    catch: tuple[Catcher, ...] = ()
 
     def _extra_successors(self) -> tuple[str, ...]:
         return tuple(c.next for c in self.catch)
@@ -384,11 +374,12 @@ class _Builder:
             ),
         }
 
-    def catcher(self, obj: Mapping[str, Any], pointer: str, language: QueryLanguage) -> CatchRule:
-        return CatchRule(
-            error_equals=tuple(obj["ErrorEquals"]),
-            next=obj["Next"],
-            result_path=self.result_path(obj, pointer, language),
+    def catcher(self, obj: Mapping[str, Any], pointer: str, language: QueryLanguage) -> Catcher:
+        """``Catcher.from_definition`` with its Assign and (JSONata) Output swapped for their compiled forms."""
+        catcher = self.compile(pointer, Catcher.from_definition, obj)
+        return replace(
+            catcher,
+            result_path=catcher.result_path if language == JSONPATH else None,
             assign=self.assign(obj, pointer, language),
             output=self.jsonata(obj, "Output", pointer) if language == JSONATA else None,
         )

@@ -1,7 +1,7 @@
 """Catch as data plus one decision: which Catcher, if any, takes an error after retries are spent.
 
 Applying a Catcher (placing the error output with ResultPath, or rendering a JSONata
-``Output``/``Assign``) is the engine's job; this module only compiles and picks.
+``Output``/``Assign``) is ``steps.catch_output``'s job; this module only parses and picks.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ class Catcher:
 
     ``result_path`` (JSONPath mode) is where the error output ``{"Error", "Cause"}`` goes in the
     state input; the default ``$`` replaces the input with it, None (``"ResultPath": null``)
-    discards it so the state input passes through unchanged. ``output`` and ``assign`` are the
-    raw JSONata-mode ``Output`` and ``Assign`` for the engine to compile; ``has_output`` tells an
-    absent ``Output`` from ``"Output": null``.
+    discards it so the state input passes through unchanged. ``output`` (JSONata) and ``assign``
+    are the ``Output`` and ``Assign`` as written; the IR swaps in their compiled templates, which
+    ``steps.catch_output`` renders. ``has_output`` tells an absent ``Output`` from ``"Output": null``.
     """
 
     error_equals: tuple[str, ...]

@@ -14,7 +14,6 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 
 from asw_airflow.ir import (
     JSONATA,
-    CatchRule,
     ChoiceState,
     FailState,
     MapState,
@@ -26,6 +25,7 @@ from asw_airflow.ir import (
     WaitState,
     RecoverableState,
 )
+from asw_airflow.semantics.catch import Catcher, find_catcher
 from asw_airflow.semantics.choice import NO_CHOICE_MATCHED_CAUSE, parse_timestamp
 from asw_airflow.semantics.dataflow import (
     Frame,
@@ -47,7 +47,6 @@ from asw_airflow.semantics.errors import (
     QUERY_EVALUATION_ERROR,
     RUNTIME,
     StatesError,
-    error_matches,
 )
 from asw_airflow.semantics.retry import decide_retry
 
@@ -219,14 +218,14 @@ def on_error(
         decision = decide_retry(retriers, attempts, error.error, random)
         if decision.retry:
             return ErrorOutcome("retry", decision.attempts, delay=decision.delay)
-    for catcher in getattr(state, "catch", ()):
-        if error_matches(catcher.error_equals, error.error):
-            output, assigned = catch_output(state, catcher, error, input, frame)
-            return ErrorOutcome("catch", attempts, next=catcher.next, output=output, assigned=assigned)
-    return ErrorOutcome("fail", attempts)
+    catcher = find_catcher(getattr(state, "catch", ()), error.error)
+    if catcher is None:
+        return ErrorOutcome("fail", attempts)
+    output, assigned = catch_output(state, catcher, error, input, frame)
+    return ErrorOutcome("catch", attempts, next=catcher.next, output=output, assigned=assigned)
 
 
-def catch_output(state: State, catcher: CatchRule, error: StatesError, input: Any, frame: Frame) -> tuple[Any, dict[str, Any]]:
+def catch_output(state: State, catcher: Catcher, error: StatesError, input: Any, frame: Frame) -> tuple[Any, dict[str, Any]]:
     """A Catcher's output: the error output placed by its ResultPath (default ``$``), or its JSONata Output."""
     error_output = error.to_output()
     if state.query_language == JSONATA:
