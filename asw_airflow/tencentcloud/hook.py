@@ -14,18 +14,10 @@ from typing import Any
 
 from airflow.sdk import BaseHook, Connection
 
+from asw_airflow.provider import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from asw_airflow.tencentcloud.client import Credentials, TencentCloudClient, TencentCloudError
 
-DEFAULT_REGION = "ap-guangzhou"
-
-# Declarative form fields (provider info ``conn-fields``), the Airflow 3 UI's way to show extras.
-CONN_FIELDS: dict[str, dict[str, Any]] = {
-    "region": {"label": "Region", "schema": {"type": ["string", "null"], "default": DEFAULT_REGION}},
-    "endpoint": {"label": "Endpoint override", "schema": {"type": ["string", "null"]}},
-    "token": {"label": "Session token", "schema": {"type": ["string", "null"], "format": "password"}},
-    "language": {"label": "Language (zh-CN or en-US)", "schema": {"type": ["string", "null"]}},
-    "api_versions": {"label": "API versions (JSON object)", "schema": {"type": ["string", "null"]}},
-}
+DEFAULT_REGION = CONN_FIELDS["region"]["schema"]["default"]
 
 
 class TencentCloudHook(BaseHook):
@@ -44,14 +36,7 @@ class TencentCloudHook(BaseHook):
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return {
-            "hidden_fields": ["schema", "port", "host"],
-            "relabeling": {"login": "SecretId", "password": "SecretKey"},
-            "placeholders": {
-                "login": "AKID...",
-                "extra": json.dumps({"region": DEFAULT_REGION, "endpoint": "http://127.0.0.1:9000"}),
-            },
-        }
+        return {key.replace("-", "_"): value for key, value in UI_FIELD_BEHAVIOUR.items()}
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
