@@ -277,8 +277,8 @@ def _topological(ordered: list[_Unit], units: dict[str, _Unit]) -> list[_Unit]:
 
 
 def _input_param(default: Any) -> Param:
-    schema: dict[str, Any] = {"type": "object"} if isinstance(default, dict) else {}
-    return Param(default, description="Execution input: the JSON the workflow starts with.", **schema)
+    # No JSON-schema type: an execution input may be any JSON value, not only an object.
+    return Param(default, description="Execution input: the JSON the workflow starts with.")
 
 
 def build_dag(machine: Machine, *, dag_id: str, workflow_name: str, settings: Sidecar, fileloc: str | None = None) -> DAG:

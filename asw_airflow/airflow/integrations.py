@@ -26,5 +26,5 @@ def handlers_for(connection_id: str) -> HandlerRegistry:
     from asw_airflow.tencentcloud.integrations import register_tencentcloud_handlers
 
     registry = HandlerRegistry()
-    register_tencentcloud_handlers(registry, TencentCloudHook(connection_id).get_client())
+    register_tencentcloud_handlers(registry, TencentCloudHook(connection_id).get_conn())
     return registry

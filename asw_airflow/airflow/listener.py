@@ -31,11 +31,11 @@ def failure_note(dag_run: Any, session: Any) -> str | None:
 
 @hookimpl
 def on_dag_run_failed(dag_run: Any, msg: str) -> None:
-    from sqlalchemy.orm import object_session
+    from airflow import settings
+    from airflow.models.dagrun import DagRun
 
-    session = object_session(dag_run)
-    if session is None:
-        return
+    # The thread's scoped session: the one the scheduler (or dag.test) commits after this hook.
+    session = settings.Session()
     note = failure_note(dag_run, session)
     if note is not None:
-        dag_run.note = note
+        session.get(DagRun, dag_run.id).note = note

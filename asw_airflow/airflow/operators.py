@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any, Sequence
 
-from airflow.exceptions import AirflowFailException, AirflowSkipException
+from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.sdk.bases.operator import BaseOperator
 
 from asw_airflow.ir import (
@@ -443,11 +443,12 @@ class EngineRegionOperator(StateOperator):
 
         value, variables, entry = self.receive(context)
         machine = replace(self._region, start_at=entry)
+        calls_out = any(isinstance(state, TaskState) for state in machine.walk())
         result = run_execution(
             machine,
             value,
             context=execution_context(context, self.workflow_name),
-            handlers=handlers_for(self.connection_id),
+            handlers=handlers_for(self.connection_id) if calls_out else None,
         )
         if result.status != "SUCCEED":
             self.fail(context, StatesError(result.error or RUNTIME, result.cause))

@@ -1,0 +1,144 @@
+"""Compiled DAGs run with dag.test() give the engine's status, output, Error and Cause."""
+
+from __future__ import annotations
+
+from helpers import SCF, compile_definition, run_both
+
+from asw_airflow.airflow.runner import run_dag
+from asw_airflow.semantics.errors import StatesError
+
+CHOICE = {
+    "StartAt": "Init",
+    "States": {
+        "Init": {"Type": "Pass", "Result": {"x": 3}, "ResultPath": "$.r", "Next": "Route"},
+        "Route": {
+            "Type": "Choice",
+            "Choices": [{"Variable": "$.r.x", "NumericGreaterThan": 2, "Next": "Big"}],
+            "Default": "Small",
+        },
+        "Big": {"Type": "Pass", "Result": "big", "ResultPath": "$.size", "Next": "Join"},
+        "Small": {"Type": "Pass", "Result": "small", "ResultPath": "$.size", "Next": "Join"},
+        "Join": {"Type": "Pass", "End": True},
+    },
+}
+
+
+def test_choice_runs_only_the_chosen_branch_and_joins():
+    airflow, engine = run_both(CHOICE, {"in": 1})
+    assert airflow.status == engine.status == "SUCCEED"
+    assert airflow.output == engine.output == {"in": 1, "r": {"x": 3}, "size": "big"}
+
+
+def test_retry_then_catch_leaves_the_run_successful(handlers):
+    calls = []
+
+    def flaky(invocation):
+        calls.append(invocation.attempt)
+        raise StatesError("Scf.Busy", f"attempt {invocation.attempt}")
+
+    handlers.register_kind("scf", flaky)
+    definition = {
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": SCF + "busy",
+                "Retry": [{"ErrorEquals": ["Scf.Busy"], "IntervalSeconds": 1, "MaxAttempts": 2, "BackoffRate": 1}],
+                "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Handled"}],
+                "End": True,
+            },
+            "Handled": {"Type": "Pass", "End": True},
+        },
+    }
+    airflow, engine = run_both(definition, {"k": 1}, handlers)
+    assert calls == [0, 1, 2, 0, 1, 2]  # three attempts on Airflow (two deferred retries), three on the engine
+    assert airflow.status == engine.status == "SUCCEED"
+    assert airflow.output == engine.output == {"k": 1, "error": {"Error": "Scf.Busy", "Cause": "attempt 2"}}
+
+
+def test_fail_state_fails_the_run_with_error_and_cause_in_the_note():
+    definition = {
+        "StartAt": "Check",
+        "States": {
+            "Check": {"Type": "Choice", "Choices": [{"Variable": "$.ok", "BooleanEquals": True, "Next": "Done"}], "Default": "Broken"},
+            "Done": {"Type": "Succeed"},
+            "Broken": {"Type": "Fail", "Error": "Deploy.Failed", "Cause": "health check failed"},
+        },
+    }
+    airflow, engine = run_both(definition, {"ok": False})
+    assert airflow.status == engine.status == "FAILED"
+    assert (airflow.error, airflow.cause) == (engine.error, engine.cause) == ("Deploy.Failed", "health check failed")
+    assert airflow.note.startswith("Error: Deploy.Failed\nCause: health check failed")
+
+
+def test_parallel_outputs_in_branch_order():
+    definition = {
+        "StartAt": "Both",
+        "States": {
+            "Both": {
+                "Type": "Parallel",
+                "Branches": [
+                    {"StartAt": "A", "States": {"A": {"Type": "Pass", "Result": "a", "End": True}}},
+                    {"StartAt": "B", "States": {
+                        "B": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "B1"}], "Default": "B2"},
+                        "B1": {"Type": "Pass", "Result": "one", "End": True},
+                        "B2": {"Type": "Pass", "Result": "other", "End": True},
+                    }},
+                ],
+                "ResultPath": "$.both",
+                "End": True,
+            }
+        },
+    }
+    airflow, engine = run_both(definition, {"n": 1})
+    assert airflow.output == engine.output == {"n": 1, "both": ["a", "one"]}
+
+
+def test_map_with_choice_inside_skips_per_iteration():
+    definition = {
+        "StartAt": "Each",
+        "States": {
+            "Each": {
+                "Type": "Map",
+                "MaxConcurrency": 2,
+                "Iterator": {"StartAt": "Odd?", "States": {
+                    "Odd?": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericGreaterThan": 2, "Next": "High"}], "Default": "Low"},
+                    "High": {"Type": "Pass", "Result": "high", "End": True},
+                    "Low": {"Type": "Pass", "Result": "low", "End": True},
+                }},
+                "End": True,
+            }
+        },
+    }
+    airflow, engine = run_both(definition, [1, 2, 3, 4])
+    assert airflow.output == engine.output == ["low", "low", "high", "high"]
+
+
+def test_loop_runs_as_one_engine_task():
+    definition = {
+        "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Result": 0, "ResultPath": "$.i", "Next": "Inc"},
+            "Inc": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)"}, "Next": "Done?"},
+            "Done?": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericGreaterThanEquals": 3, "Next": "After"}], "Default": "Inc"},
+            "After": {"Type": "Pass", "Result": "done", "ResultPath": "$.status", "End": True},
+        },
+    }
+    machine, dag = compile_definition(definition)
+    loops = [task_id for task_id in dag.task_dict if task_id.startswith("loop_Inc_Done")]
+    assert len(loops) == 1 and set(dag.task_dict) == {"Init", "After", "end", *loops}
+    assert dag.get_task(loops[0]).region_states == ["Done?", "Inc"]
+    airflow, engine = run_both(definition, {})
+    assert airflow.output == engine.output == {"i": 3, "status": "done"}
+
+
+def test_express_workflow_is_one_engine_task():
+    machine, dag = compile_definition(CHOICE, workflow_type="EXPRESS")
+    assert sorted(dag.task_dict) == ["end", "execution"]
+    assert run_dag(dag, {}).output == {"r": {"x": 3}, "size": "big"}
+
+
+def test_wait_defers_until_the_deadline():
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": True}}}
+    airflow, engine = run_both(definition, {"a": 1})
+    assert airflow.output == engine.output == {"a": 1}
