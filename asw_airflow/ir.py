@@ -16,7 +16,7 @@ from asw_airflow.diagnostics import DefinitionError, pointer_join
 from asw_airflow.loader import Source, load_text
 from asw_airflow.resource import ResourceRef, parse_resource
 from asw_airflow.semantics.catch import Catcher
-from asw_airflow.semantics.choice import ChoiceRule, compile_rule
+from asw_airflow.semantics.choice import ChoiceBranching, compile_choices
 from asw_airflow.semantics.errors import ExpressionError
 from asw_airflow.semantics.intrinsics import parse_intrinsic
 from asw_airflow.semantics.paths import Path, ReferencePath, compile_path, compile_reference_path
@@ -123,24 +123,16 @@ class TaskState(RecoverableState):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class ChoiceBranch:
-    """One Choices entry: its compiled rule (``matches`` for JSONPath, ``matches_jsonata`` for a
-    ``Condition``), its Next, and its own compiled Assign and (JSONata) Output."""
-
-    next: str
-    rule: ChoiceRule
-    assign: Any = None
-    output: Any = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class ChoiceState(State):
-    choices: tuple[ChoiceBranch, ...] = ()
-    default: str | None = None
+    """``branching`` is the compiled Choices (each rule with its own compiled Assign and JSONata
+    Output) and Default."""
+
+    branching: ChoiceBranching
 
     def _extra_successors(self) -> tuple[str, ...]:
-        names = tuple(c.next for c in self.choices)
-        return names + ((self.default,) if self.default is not None else ())
+        names = tuple(rule.next for rule in self.branching.rules if rule.next is not None)
+        default = self.branching.default
+        return names + ((default,) if default is not None else ())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -258,9 +250,9 @@ class _Builder:
             pointer=pointer,
         )
 
-    def compile(self, pointer: str, function: Any, value: Any) -> Any:
+    def compile(self, pointer: str, function: Any, *values: Any) -> Any:
         try:
-            return function(value)
+            return function(*values)
         except ExpressionError as exc:
             raise DefinitionError([self.source.diagnostic(INVALID_EXPRESSION, str(exc), pointer)]) from None
 
@@ -300,14 +292,7 @@ class _Builder:
                 heartbeat=self.setting(obj, "HeartbeatSeconds", pointer, language),
             )
         if kind == "Choice":
-            return ChoiceState(
-                **common,
-                choices=tuple(
-                    self.choice(choice, f"{pointer}/Choices/{index}", language)
-                    for index, choice in enumerate(obj["Choices"])
-                ),
-                default=obj.get("Default"),
-            )
+            return ChoiceState(**common, branching=self.branching(obj, pointer, language))
         if kind == "Wait":
             return WaitState(
                 **common,
@@ -384,13 +369,15 @@ class _Builder:
             output=self.jsonata(obj, "Output", pointer) if language == JSONATA else None,
         )
 
-    def choice(self, obj: Mapping[str, Any], pointer: str, language: QueryLanguage) -> ChoiceBranch:
-        return ChoiceBranch(
-            next=obj["Next"],
-            rule=self.compile(pointer, compile_rule, obj),
-            assign=self.assign(obj, pointer, language),
-            output=self.jsonata(obj, "Output", pointer) if language == JSONATA else None,
-        )
+    def branching(self, obj: Mapping[str, Any], pointer: str, language: QueryLanguage) -> ChoiceBranching:
+        """``compile_choices`` with each rule's Assign and (JSONata) Output swapped for their compiled forms."""
+        branching = self.compile(pointer + "/Choices", compile_choices, obj["Choices"], obj.get("Default"))
+        rules = []
+        for index, (rule, choice) in enumerate(zip(branching.rules, obj["Choices"])):
+            where = f"{pointer}/Choices/{index}"
+            output = self.jsonata(choice, "Output", where) if language == JSONATA else None
+            rules.append(replace(rule, assign=self.assign(choice, where, language), output=output))
+        return replace(branching, rules=tuple(rules))
 
     def path_or_null(self, obj: Mapping[str, Any], key: str, pointer: str) -> Path | None:
         if key in obj and obj[key] is None:

@@ -87,8 +87,8 @@ def test_successors_cover_next_choices_default_and_catchers() -> None:
 def test_choice_rules_are_compiled() -> None:
     pick = _machine().states["Pick"]
     assert isinstance(pick, ChoiceState)
-    assert pick.choices[0].rule.matches(Scope({"n": 2}))
-    assert not pick.choices[0].rule.matches(Scope({"n": 0}))
+    assert pick.branching.rules[0].matches(Scope({"n": 2}))
+    assert not pick.branching.rules[0].matches(Scope({"n": 0}))
 
 
 def test_map_defaults_follow_tcsl() -> None:

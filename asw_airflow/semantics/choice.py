@@ -11,10 +11,11 @@ against its recorded executions:
 * timestamps are RFC 3339 with an uppercase ``T`` and ``Z`` or a numeric offset, compared as
   instants to the nanosecond; anything else is simply not a timestamp.
 
-JSONPath rules are evaluated against a ``Scope`` (``matches``/``choose``). JSONata rules
+JSONPath rules are evaluated against a ``Scope`` (``matches``/``select``). JSONata rules
 (``{"Condition": "{% ... %}", "Next": ...}``) are evaluated against the JSONata bindings the
 engine builds for the state (``$states``, variables), through ``matches_jsonata`` and
-``choose_jsonata``; a Choice state's rules are all of one query language.
+``select_jsonata``; a Choice state's rules are all of one query language. ``next_state`` turns
+the selected rule (or none) into the next state's name.
 """
 
 from __future__ import annotations
@@ -169,8 +170,9 @@ def _wrong_language(*_: Any) -> bool:
 class ChoiceRule:
     """A compiled Choice rule. ``next`` is the ``Next`` of a top-level rule (None inside And/Or/Not).
 
-    ``assign`` and ``output`` are the rule's raw ``Assign`` and (JSONata) ``Output``, which the
-    engine compiles; ``has_output`` tells an absent ``Output`` from ``"Output": null``.
+    ``assign`` and ``output`` are the rule's ``Assign`` and (JSONata) ``Output`` as written; the IR
+    swaps in their compiled templates, which ``steps.run_choice`` renders. ``has_output`` tells an
+    absent ``Output`` from ``"Output": null``.
     """
 
     query_language: str
@@ -443,15 +445,8 @@ class ChoiceBranching:
                 return rule
         return None
 
-    def choose(self, scope: Scope) -> str:
-        """The next state's name; ``States.NoChoiceMatched`` when nothing matches and there is no Default."""
-        return self._next(self.select(scope))
-
-    def choose_jsonata(self, bindings: dict[str, Any]) -> str:
-        """``choose`` for a JSONata Choice state."""
-        return self._next(self.select_jsonata(bindings))
-
-    def _next(self, rule: ChoiceRule | None) -> str:
+    def next_state(self, rule: ChoiceRule | None) -> str:
+        """The selected rule's Next, else Default; ``States.NoChoiceMatched`` when there is neither."""
         if rule is not None:
             return rule.next  # type: ignore[return-value]  # compile_choices requires Next
         if self.default is None:

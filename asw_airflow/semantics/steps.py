@@ -26,7 +26,7 @@ from asw_airflow.ir import (
     RecoverableState,
 )
 from asw_airflow.semantics.catch import Catcher, find_catcher
-from asw_airflow.semantics.choice import NO_CHOICE_MATCHED_CAUSE, parse_timestamp
+from asw_airflow.semantics.choice import parse_timestamp
 from asw_airflow.semantics.dataflow import (
     Frame,
     apply_input_path,
@@ -43,7 +43,6 @@ from asw_airflow.semantics.dataflow import (
 )
 from asw_airflow.semantics.errors import (
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
-    NO_CHOICE_MATCHED,
     QUERY_EVALUATION_ERROR,
     RUNTIME,
     StatesError,
@@ -150,30 +149,21 @@ def run_fail(state: FailState, input: Any, frame: Frame) -> None:
 
 def run_choice(state: ChoiceState, input: Any, frame: Frame) -> StepOutcome:
     """Choice: the first matching rule's Next (and its Assign/Output), else Default, else NoChoiceMatched."""
+    branching = state.branching
     if state.query_language == JSONATA:
         names = bindings(frame, input)
-        for branch in state.choices:
-            if branch.rule.matches_jsonata(names):
-                output = jsonata_output(state, input, None, frame, input) if branch.output is None else branch.output.render(names, "Output")
-                assigned = assign_variables(branch.assign, state, input, None, frame)
-                return StepOutcome(branch.next, output, assigned)
-        return _default(state, input, frame, names)
+        rule = branching.select_jsonata(names)
+        next_state = branching.next_state(rule)
+        if rule is None:
+            assigned = assign_variables(state.assign, state, input, input, frame)
+            return StepOutcome(next_state, jsonata_output(state, input, None, frame, input), assigned)
+        output = jsonata_output(state, input, None, frame, input) if rule.output is None else rule.output.render(names, "Output")
+        return StepOutcome(next_state, output, assign_variables(rule.assign, state, input, None, frame))
     value = apply_input_path(state, input, frame)
-    scope = frame.scope(value)
-    for branch in state.choices:
-        if branch.rule.matches(scope):
-            assigned = assign_variables(branch.assign, state, input, value, frame)
-            return StepOutcome(branch.next, apply_output_path(state, value, frame), assigned)
-    return _default(state, value, frame, None)
-
-
-def _default(state: ChoiceState, value: Any, frame: Frame, names: dict[str, Any] | None) -> StepOutcome:
-    if state.default is None:
-        raise StatesError(NO_CHOICE_MATCHED, NO_CHOICE_MATCHED_CAUSE)
-    assigned = assign_variables(state.assign, state, value, value, frame)
-    if names is not None:
-        return StepOutcome(state.default, jsonata_output(state, value, None, frame, value), assigned)
-    return StepOutcome(state.default, apply_output_path(state, value, frame), assigned)
+    rule = branching.select(frame.scope(value))
+    next_state = branching.next_state(rule)
+    assigned = assign_variables(state.assign if rule is None else rule.assign, state, input, value, frame)
+    return StepOutcome(next_state, apply_output_path(state, value, frame), assigned)
 
 
 # --- Task --------------------------------------------------------------------------------------

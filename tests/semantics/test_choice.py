@@ -274,10 +274,10 @@ def test_aws_docs_scenario_picks_the_first_matching_rule() -> None:
         ],
         "DefaultState",
     )
-    assert branching.choose(Scope({"type": "Private", "value": 22})) == "ValueInTwenties"
-    assert branching.choose(Scope({"type": "Public", "value": 0})) == "Public"
-    assert branching.choose(Scope({"type": "Private", "value": 0})) == "ValueIsZero"
-    assert branching.choose(Scope({"type": "Private", "value": 5})) == "DefaultState"
+    assert branching.next_state(branching.select(Scope({"type": "Private", "value": 22}))) == "ValueInTwenties"
+    assert branching.next_state(branching.select(Scope({"type": "Public", "value": 0}))) == "Public"
+    assert branching.next_state(branching.select(Scope({"type": "Private", "value": 0}))) == "ValueIsZero"
+    assert branching.next_state(branching.select(Scope({"type": "Private", "value": 5}))) == "DefaultState"
 
 
 def test_select_returns_the_matching_rule_with_its_assign() -> None:
@@ -292,7 +292,7 @@ def test_select_returns_the_matching_rule_with_its_assign() -> None:
 def test_no_match_without_default_fails_with_no_choice_matched() -> None:
     branching = compile_choices([{"Variable": "$.thing", "StringEquals": "blue", "Next": "Blue"}], None)
     with pytest.raises(StatesError) as caught:
-        branching.choose(Scope({"thing": "red"}))
+        branching.next_state(branching.select(Scope({"thing": "red"})))
     assert caught.value.error == "States.NoChoiceMatched"
     assert caught.value.cause
 
@@ -363,7 +363,7 @@ def test_malformed_choices_are_rejected(choices: list, default: Any, message: st
 def test_constant_jsonata_conditions() -> None:
     branching = compile_choices([{"Condition": False, "Next": "Never"}, {"Condition": True, "Next": "Always"}], None)
     assert branching.query_language == "JSONata"
-    assert branching.choose_jsonata({}) == "Always"
+    assert branching.next_state(branching.select_jsonata({})) == "Always"
 
 
 def test_jsonata_conditions_read_states_input_and_variables() -> None:
@@ -374,9 +374,9 @@ def test_jsonata_conditions_read_states_input_and_variables() -> None:
         ],
         "DefaultState",
     )
-    assert branching.choose_jsonata({"states": {"input": {"type": "Private", "value": 22}}, "low": 20}) == "ValueInTwenties"
-    assert branching.choose_jsonata({"states": {"input": {"type": "Public", "value": 22}}, "low": 20}) == "Public"
-    assert branching.choose_jsonata({"states": {"input": {"type": "Private", "value": 2}}, "low": 20}) == "DefaultState"
+    assert branching.next_state(branching.select_jsonata({"states": {"input": {"type": "Private", "value": 22}}, "low": 20})) == "ValueInTwenties"
+    assert branching.next_state(branching.select_jsonata({"states": {"input": {"type": "Public", "value": 22}}, "low": 20})) == "Public"
+    assert branching.next_state(branching.select_jsonata({"states": {"input": {"type": "Private", "value": 2}}, "low": 20})) == "DefaultState"
 
 
 def test_a_jsonata_condition_must_yield_a_boolean() -> None:
