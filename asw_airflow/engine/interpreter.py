@@ -8,7 +8,6 @@ sleeps on the clock, calls Task handlers, fans out Map/Parallel and records hist
 
 from __future__ import annotations
 
-import threading
 import uuid
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -57,19 +56,23 @@ class _Terminated(Exception):
 
 
 class _Cancel:
-    """A cancellation flag that is also set when any enclosing one is (nested Map/Parallel fan-outs)."""
+    """A cancellation flag that is also set when any enclosing one is (nested Map/Parallel fan-outs).
 
-    __slots__ = ("_event", "_parent")
+    A plain attribute, not a ``threading.Event``: nobody waits on it, it is only polled between
+    states, and assigning a bool is atomic; an Event per execution showed in short executions.
+    """
+
+    __slots__ = ("_set", "_parent")
 
     def __init__(self, parent: _Cancel | None = None):
-        self._event = threading.Event()
+        self._set = False
         self._parent = parent
 
     def set(self) -> None:
-        self._event.set()
+        self._set = True
 
     def is_set(self) -> bool:
-        return self._event.is_set() or (self._parent is not None and self._parent.is_set())
+        return self._set or (self._parent is not None and self._parent.is_set())
 
 
 def default_context(machine: Machine, input: Any, start_time: datetime, name: str | None = None) -> dict[str, Any]:
@@ -139,19 +142,26 @@ class Execution:
     def _run_machine(self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel) -> Any:
         """Run ``machine`` from StartAt to an End; the output of the last state, or a StatesError."""
         variables: MutableMapping[str, Any] = frame.variables  # type: ignore[assignment]
+        states = machine.states
+        recording = self.listener is not None or self.history is not None
+        timed = self._deadline is not None
+        run_state = self._run_state
         name: str | None = machine.start_at
         value = input
         while name is not None:
             if cancel.is_set():
                 raise _Terminated
-            self._check_deadline()
-            state = machine.states[name]
-            resource = state.resource.text if isinstance(state, TaskState) else ""
-            self._record(f"{state.type}NodeEnter", state.name, content={"input": value}, resource_name=resource)
-            outcome = self._run_state(state, value, frame, cancel)
+            if timed:
+                self._check_deadline()
+            state = states[name]
+            if recording:
+                resource = state.resource.text if isinstance(state, TaskState) else ""
+                self._record(f"{state.type}NodeEnter", state.name, content={"input": value}, resource_name=resource)
+            outcome = run_state(state, value, frame, cancel)
             if outcome.assigned:
                 variables.update(outcome.assigned)
-            self._record(f"{state.type}NodeExit", state.name, content={"output": outcome.output}, resource_name=resource)
+            if recording:
+                self._record(f"{state.type}NodeExit", state.name, content={"output": outcome.output}, resource_name=resource)
             value = outcome.output
             name = outcome.next
         return value
@@ -180,10 +190,11 @@ class Execution:
                 raise
 
     def _step(self, state: State, value: Any, frame: Frame, cancel: _Cancel, attempt: int) -> steps.StepOutcome:
-        if isinstance(state, PassState):
-            return steps.run_pass(state, value, frame)
-        if isinstance(state, ChoiceState):
-            return steps.run_choice(state, value, frame)
+        kind = type(state)
+        if kind is PassState:
+            return steps.run_pass(state, value, frame)  # type: ignore[arg-type]
+        if kind is ChoiceState:
+            return steps.run_choice(state, value, frame)  # type: ignore[arg-type]
         if isinstance(state, TaskState):
             return self._task(state, value, frame, attempt)
         if isinstance(state, WaitState):

@@ -24,6 +24,8 @@ DEFAULT_PAYLOAD_LIMIT = 256 * 1024
 """Bytes of UTF-8 JSON a state's input or output may have, as AWS and ASW enforce."""
 
 _NO_RESULT = object()
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+"""Built once: ``json.dumps`` with options builds a new encoder per call, and check_size runs per state."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +54,12 @@ def timestamp(moment: datetime | str) -> str:
     """ISO 8601 in UTC with milliseconds, as ``$$`` shows times (``2024-01-02T03:04:05.678Z``)."""
     if isinstance(moment, str):
         return moment
-    moment = moment.astimezone(timezone.utc) if moment.tzinfo else moment
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    if moment.tzinfo is None:
+        return moment.isoformat(timespec="milliseconds") + "Z"
+    if moment.tzinfo is not timezone.utc:
+        moment = moment.astimezone(timezone.utc)
+    # isoformat is C and truncates like the old strftime did; it is called once per state entered.
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 def make_context(
@@ -90,12 +96,10 @@ def enter_state(
     ``retry_count`` is given for Task states only: AWS shows ``$$.State.RetryCount`` there and
     nowhere else.
     """
-    entered = dict(context)
     state: dict[str, Any] = {"EnteredTime": timestamp(entered_time), "Name": state_name}
     if retry_count is not None:
         state["RetryCount"] = retry_count
-    entered["State"] = state
-    return entered
+    return {**context, "State": state}
 
 
 def map_item_context(context: Mapping[str, Any], index: int, value: Any) -> dict[str, Any]:
@@ -219,8 +223,11 @@ def check_size(value: Any, limit: int | None, state_name: str | None = None) -> 
     """``States.DataLimitExceeded`` when ``value`` serialises to more than ``limit`` UTF-8 bytes."""
     if limit is None:
         return
-    size = len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-    if size > limit:
+    text = _COMPACT.encode(value)
+    # A code point is 1 to 4 UTF-8 bytes: only sizes between limit/4 and limit need the encoding.
+    if len(text) * 4 <= limit:
+        return
+    if len(text) > limit or len(text.encode("utf-8")) > limit:
         where = f"The state/task '{state_name}' returned" if state_name else "The input has"
         raise StatesError(
             DATA_LIMIT_EXCEEDED,
