@@ -181,6 +181,7 @@ class _Compiler:
                 task_id=namer.key(key),
                 state=region.states[region.start_at],
                 region=region,
+                members=unit.members,
                 task_display_name=f"{label} (engine)",
                 **common,
             )
@@ -304,6 +305,7 @@ def build_dag(machine: Machine, *, dag_id: str, workflow_name: str, settings: Si
                 task_id="execution",
                 state=machine.states[machine.start_at],
                 region=machine,
+                members=list(machine.states),
                 task_display_name=f"{workflow_name} (EXPRESS, engine)",
                 **compiler.common,
             )

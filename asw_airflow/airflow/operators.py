@@ -432,9 +432,9 @@ class EngineRegionOperator(StateOperator):
 
     ui_color = "#e0e0e0"
 
-    def __init__(self, *, region: Machine, **kwargs: Any):
+    def __init__(self, *, region: Machine, members: Sequence[str], **kwargs: Any):
         super().__init__(**kwargs)
-        self.region_states = sorted(region.states)
+        self.region_states = list(members)
         self._region = region
 
     def execute(self, context: Any) -> Envelope:

@@ -127,7 +127,7 @@ def test_loop_runs_as_one_engine_task():
     machine, dag = compile_definition(definition)
     loops = [task_id for task_id in dag.task_dict if task_id.startswith("loop_Inc_Done")]
     assert len(loops) == 1 and set(dag.task_dict) == {"Init", "After", "end", *loops}
-    assert dag.get_task(loops[0]).region_states == ["Done?", "Inc"]
+    assert dag.get_task(loops[0]).region_states == ["Inc", "Done?"]
     airflow, engine = run_both(definition, {})
     assert airflow.output == engine.output == {"i": 3, "status": "done"}
 
