@@ -34,7 +34,7 @@ from asw_airflow.semantics.errors import (
     ExpressionError,
     StatesError,
 )
-from asw_airflow.semantics.paths import Path, compact_json, compile_path
+from asw_airflow.semantics.paths import Path, compact_json, compile_path, json_type
 from asw_airflow.semantics.scope import Scope
 
 JSONPATH = "JSONPath"
@@ -398,19 +398,11 @@ def _compile_condition(rule: Mapping[str, Any]) -> Callable[[dict[str, Any]], bo
             raise StatesError(
                 QUERY_EVALUATION_ERROR,
                 f"The JSONata expression '{source}' specified for the field 'Condition' returned an unexpected "
-                f"result type. Expected 'boolean', but was '{_json_type(result)}' for value: {_shown(result)}",
+                f"result type. Expected 'boolean', but was '{json_type(result)}' for value: {_shown(result)}",
             )
         return result
 
     return test
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, (int, float)):
-        return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)
 
 
 def _shown(value: Any) -> str:

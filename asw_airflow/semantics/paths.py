@@ -32,6 +32,17 @@ def compact_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def json_type(value: Any) -> str:
+    """The JSON name of ``value``'s type (``null``, ``boolean``, ``array``...), as causes and diagnostics say it."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {dict: "object", list: "array", str: "string"}.get(type(value), type(value).__name__)
+
+
 def _split_root(text: str) -> tuple[str, str]:
     """``$$.a`` -> (``$$``, ``.a``); ``$var.a`` -> (``var``, ``.a``); ``$.a`` -> (``$``, ``.a``)."""
     if not isinstance(text, str) or not text.startswith("$"):

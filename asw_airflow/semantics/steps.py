@@ -47,6 +47,7 @@ from asw_airflow.semantics.errors import (
     RUNTIME,
     StatesError,
 )
+from asw_airflow.semantics.paths import json_type
 from asw_airflow.semantics.retry import decide_retry
 
 
@@ -242,7 +243,7 @@ def map_items(state: MapState, input: Any, frame: Frame) -> list[tuple[int, Any]
             raise StatesError(
                 QUERY_EVALUATION_ERROR,
                 f"The JSONata expression for the field 'Items' of state '{state.name}' returned an unexpected "
-                f"result type. Expected 'array', but was '{_json_type(items)}'",
+                f"result type. Expected 'array', but was '{json_type(items)}'",
             )
     else:
         value = apply_input_path(state, input, frame)
@@ -252,7 +253,7 @@ def map_items(state: MapState, input: Any, frame: Frame) -> list[tuple[int, Any]
             raise StatesError(
                 RUNTIME,
                 f"Invalid path '{state.items_path.text}': the ItemsPath of state '{state.name}' must select an "
-                f"array, got {_json_type(items)}",
+                f"array, got {json_type(items)}",
             )
     selector = state.item_selector
     if selector is None:
@@ -330,13 +331,3 @@ def parallel_input(state: ParallelState, input: Any, frame: Frame) -> Any:
 def parallel_collect(state: ParallelState, input: Any, results: Sequence[Any], frame: Frame) -> StepOutcome:
     """The Parallel's outcome from its branches' outputs, in branch order."""
     return task_output(state, input, list(results), frame)
-
-
-def _json_type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    return {str: "string", list: "array", dict: "object"}.get(type(value), type(value).__name__)

@@ -6,6 +6,7 @@ import difflib
 from typing import Any
 
 from asw_airflow.diagnostics import pointer_join
+from asw_airflow.semantics.paths import json_type
 from asw_airflow.validate.codes import SCHEMA_VALIDATION_FAILED
 from asw_airflow.validate.report import Report
 from asw_airflow.validate.schema import Location, SchemaError, schema_errors
@@ -14,17 +15,6 @@ _ARTICLES = {"object": "an object", "array": "an array", "string": "a string", "
              "null": "null", "number": "a number", "integer": "a whole number"}
 _CONTAINERS = {"Retry": "Retrier", "Catch": "Catcher", "Choices": "Choice rule", "And": "Choice rule",
                "Or": "Choice rule", "Branches": "Parallel branch"}
-
-
-def json_type(value: Any) -> str:
-    """The JSON name of ``value``'s type, as a message says it."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, (int, float)):
-        return "number"
-    return {dict: "object", list: "array", str: "string"}.get(type(value), type(value).__name__)
 
 
 def _lookup(document: Any, location: Location) -> Any:
