@@ -1,0 +1,45 @@
+"""A folder of TCSL files becomes DAGs; a broken file is an import error that spares the others."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from asw_airflow.airflow.loader import load_workflows
+
+GOOD = {"StartAt": "Hello", "States": {"Hello": {"Type": "Pass", "End": True}}}
+DAG_FILE = "# Airflow DAGs from TCSL workflows (safe mode needs the words airflow and dag)\nfrom asw_airflow.airflow.loader import load_workflows\nload_workflows(__file__.rsplit('/', 1)[0] + '/workflows', globals())\n"
+
+
+def make_folder(tmp_path: Path) -> Path:
+    workflows = tmp_path / "workflows"
+    workflows.mkdir()
+    (workflows / "good.json").write_text(json.dumps(GOOD))
+    (workflows / "nightly.json").write_text(json.dumps(GOOD))
+    (workflows / "nightly.dag.json").write_text('{"schedule": "@daily", "tags": ["etl"], "input": {"day": 1}}')
+    (workflows / "bad.json").write_text('{\n  "StartAt": "Missing",\n  "States": {"A": {"Type": "Pass", "End": true}}\n}\n')
+    (tmp_path / "asw_workflows.py").write_text(DAG_FILE)
+    return tmp_path
+
+
+def test_dagbag_keeps_good_workflows_and_reports_the_bad_file_with_its_location(tmp_path):
+    from airflow.dag_processing.dagbag import DagBag
+
+    folder = make_folder(tmp_path)
+    bag = DagBag(dag_folder=str(folder))
+    assert sorted(bag.dags) == ["good", "nightly"]
+    (message,) = bag.import_errors.values()
+    assert f"{folder}/workflows/bad.json:2:" in message
+
+
+def test_sidecar_settings_reach_the_dag(tmp_path):
+    dags = load_workflows(make_folder(tmp_path) / "workflows")
+    nightly = dags["nightly"]
+    assert nightly.params["input"] == {"day": 1}
+    assert set(nightly.tags) == {"asw", "etl"}
+    assert dags["good"].schedule is None and nightly.schedule == "@daily"
+
+
+def test_unchanged_files_are_compiled_once(tmp_path):
+    folder = make_folder(tmp_path) / "workflows"
+    assert load_workflows(folder)["good"] is load_workflows(folder)["good"]
