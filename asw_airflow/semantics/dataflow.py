@@ -18,6 +18,7 @@ from typing import Any, Mapping
 
 from asw_airflow.ir import JSONATA, Setting, State
 from asw_airflow.semantics.errors import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
+from asw_airflow.semantics.paths import Path
 from asw_airflow.semantics.scope import Scope
 
 DEFAULT_PAYLOAD_LIMIT = 256 * 1024
@@ -129,12 +130,16 @@ def bindings(frame: Frame, input: Any, result: Any = _NO_RESULT, error_output: A
 
 def apply_input_path(state: State, input: Any, frame: Frame) -> Any:
     """InputPath: absent or ``$`` passes the input, ``null`` gives ``{}``."""
-    path = state.input_path
+    return _select(state.input_path, input, frame)
+
+
+def _select(path: Path | None, value: Any, frame: Frame) -> Any:
+    """InputPath/OutputPath: ``null`` (None) gives ``{}``; ``$`` skips the read, the common case."""
     if path is None:
         return {}
     if path.text == "$":
-        return input
-    return path.read(frame.scope(input))
+        return value
+    return path.read(frame.scope(value))
 
 
 def effective_input(state: State, input: Any, frame: Frame) -> Any:
@@ -187,12 +192,7 @@ def merge_result(state: State, input: Any, result: Any, frame: Frame) -> Any:
 
 def apply_output_path(state: State, value: Any, frame: Frame) -> Any:
     """OutputPath: absent or ``$`` passes the value, ``null`` gives ``{}``."""
-    path = state.output_path
-    if path is None:
-        return {}
-    if path.text == "$":
-        return value
-    return path.read(frame.scope(value))
+    return _select(state.output_path, value, frame)
 
 
 def jsonata_output(state: State, input: Any, result: Any, frame: Frame, default: Any) -> Any:
