@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from asw_airflow.semantics.errors import ExpressionError, error_matches, parse_error_equals
+from asw_airflow.semantics.errors import ExpressionError, check_fields, error_matches, parse_error_equals
 from asw_airflow.semantics.paths import ReferencePath, compile_reference_path
 
 _FIELDS = frozenset({"ErrorEquals", "Next", "ResultPath", "Output", "Assign", "Comment"})
@@ -37,11 +37,7 @@ class Catcher:
     @classmethod
     def from_definition(cls, obj: Mapping[str, Any]) -> Catcher:
         """Build a Catcher from its TCSL object; ``ExpressionError`` names the first field that is wrong."""
-        if not isinstance(obj, Mapping):
-            raise ExpressionError(f"a Catcher must be an object, got {type(obj).__name__}")
-        unknown = sorted(set(obj) - _FIELDS)
-        if unknown:
-            raise ExpressionError(f"a Catcher does not accept {', '.join(unknown)}; fields are {', '.join(sorted(_FIELDS))}")
+        check_fields(obj, "a Catcher", _FIELDS)
         next_state = obj.get("Next")
         if not isinstance(next_state, str) or not next_state:
             raise ExpressionError(f"a Catcher needs Next, the state that handles the error; got {next_state!r}")

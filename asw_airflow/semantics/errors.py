@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 ALL = "States.ALL"
 RUNTIME = "States.Runtime"
@@ -61,6 +61,15 @@ def error_matches(error_equals: Sequence[str], error: str) -> bool:
         if name == ALL or (name == TASK_FAILED and error != TIMEOUT):
             return True
     return False
+
+
+def check_fields(obj: Any, what: str, fields: frozenset[str]) -> None:
+    """``obj`` must be an object with only ``fields``; ``what`` (``a Retrier``) names it in the message."""
+    if not isinstance(obj, Mapping):
+        raise ExpressionError(f"{what} must be an object, got {type(obj).__name__}")
+    unknown = sorted(set(obj) - fields)
+    if unknown:
+        raise ExpressionError(f"{what} does not accept {', '.join(unknown)}; fields are {', '.join(sorted(fields))}")
 
 
 def parse_error_equals(names: Any) -> tuple[str, ...]:

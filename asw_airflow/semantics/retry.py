@@ -11,7 +11,7 @@ import random
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
-from asw_airflow.semantics.errors import ExpressionError, error_matches, parse_error_equals
+from asw_airflow.semantics.errors import ExpressionError, check_fields, error_matches, parse_error_equals
 
 JITTER_STRATEGIES = ("NONE", "FULL")
 _FIELDS = frozenset(
@@ -33,11 +33,7 @@ class Retrier:
     @classmethod
     def from_definition(cls, obj: Mapping[str, Any]) -> Retrier:
         """Build a Retrier from its TCSL object; ``ExpressionError`` names the first field that is wrong."""
-        if not isinstance(obj, Mapping):
-            raise ExpressionError(f"a Retrier must be an object, got {type(obj).__name__}")
-        unknown = sorted(set(obj) - _FIELDS)
-        if unknown:
-            raise ExpressionError(f"a Retrier does not accept {', '.join(unknown)}; fields are {', '.join(sorted(_FIELDS))}")
+        check_fields(obj, "a Retrier", _FIELDS)
         error_equals = parse_error_equals(obj.get("ErrorEquals"))
         jitter = obj.get("JitterStrategy", "NONE")
         if jitter not in JITTER_STRATEGIES:
