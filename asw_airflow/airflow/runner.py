@@ -88,3 +88,26 @@ def run_dag(dag: Any, input: Any) -> RunResult:
         return RunResult("SUCCEED", output, run_id=run.run_id, note=note)
     error = next((value for _, key, value in rows if key == ERROR_KEY), None) or {}
     return RunResult("FAILED", None, error.get("Error"), error.get("Cause"), run.run_id, note)
+
+
+def run_airflow(machine: Any, input: Any, options: Any) -> Any:
+    """``asw run --engine airflow``: the ``ENGINES`` entry point of ``asw_airflow.cli.run``.
+
+    Compiles ``machine``, runs it once with ``dag.test()`` in a temp (or $AIRFLOW_HOME) SQLite
+    home, Task states calling the same handlers the local engine would.
+    """
+    prepare_home()
+    from asw_airflow.airflow.compiler import build_dag
+    from asw_airflow.airflow.integrations import use_handlers
+    from asw_airflow.airflow.naming import dag_id_for
+    from asw_airflow.airflow.sidecar import Sidecar
+    from asw_airflow.engine.interpreter import ExecutionResult
+
+    name = machine.name or "workflow"
+    dag = build_dag(machine, dag_id=dag_id_for(name), workflow_name=name, settings=Sidecar(workflow_type=machine.workflow_type))
+    use_handlers(options.handlers)
+    try:
+        result = run_dag(dag, input)
+    finally:
+        use_handlers(None)
+    return ExecutionResult(result.status, result.output, result.error, result.cause)  # type: ignore[arg-type]

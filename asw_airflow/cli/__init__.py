@@ -15,6 +15,7 @@ import sys
 COMMAND_MODULES = (
     "asw_airflow.cli.validate",
     "asw_airflow.cli.run",
+    "asw_airflow.cli.compile",
     "asw_airflow.cli.conformance",
 )
 
