@@ -32,19 +32,15 @@ TaskHandler = Callable[[TaskInvocation], Any]
 
 @dataclass
 class HandlerRegistry:
-    """Maps a resource kind (``scf``, ``asw``, ``api``) or an exact resource string to a handler."""
+    """Maps a resource kind (``scf``, ``asw``, ``api``) to a handler."""
 
     _by_kind: dict[str, TaskHandler] = field(default_factory=dict)
-    _by_resource: dict[str, TaskHandler] = field(default_factory=dict)
 
     def register_kind(self, kind: str, handler: TaskHandler) -> None:
         self._by_kind[kind] = handler
 
-    def register_resource(self, resource: str, handler: TaskHandler) -> None:
-        self._by_resource[resource] = handler
-
     def resolve(self, resource: ResourceRef) -> TaskHandler:
-        handler = self._by_resource.get(resource.text) or self._by_kind.get(resource.kind)
+        handler = self._by_kind.get(resource.kind)
         if handler is None:
             raise StatesError(
                 "States.Runtime",

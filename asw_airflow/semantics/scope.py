@@ -13,6 +13,3 @@ class Scope:
     value: Any
     context: Mapping[str, Any] = field(default_factory=dict)
     variables: Mapping[str, Any] = field(default_factory=dict)
-
-    def with_value(self, value: Any) -> "Scope":
-        return Scope(value, self.context, self.variables)
