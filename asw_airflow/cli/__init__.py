@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "asw_airflow.cli.run",
     "asw_airflow.cli.compile",
     "asw_airflow.cli.conformance",
+    "asw_airflow.cli.emulator",
 )
 
 

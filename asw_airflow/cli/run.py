@@ -140,34 +140,23 @@ def _handlers(args: argparse.Namespace) -> Iterator[HandlerRegistry]:
     if args.functions is None and args.workflows is None and args.endpoint is None:
         yield HandlerRegistry()
         return
+    if args.endpoint is None:
+        from asw_airflow.tencentcloud.local import local_cloud
+
+        with local_cloud(args.functions, args.workflows, args.region) as cloud:
+            yield cloud.handlers
+        return
     from asw_airflow.tencentcloud.client import Credentials, TencentCloudClient
     from asw_airflow.tencentcloud.integrations import register_tencentcloud_handlers
 
-    with contextlib.ExitStack() as stack:
-        endpoint = args.endpoint
-        if endpoint is None:
-            from asw_airflow.tencentcloud.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, start_emulator
-
-            emulator = stack.enter_context(start_emulator(args.functions, args.workflows, workflow_runner=_nested_runner))
-            endpoint, credentials = emulator.endpoint, Credentials(DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY)
-        else:
-            try:
-                credentials = Credentials.from_env()
-            except ValueError as error:
-                raise UsageError(str(error)) from None
-        registry = HandlerRegistry()
-        register_tencentcloud_handlers(registry, TencentCloudClient(credentials, args.region, endpoint=endpoint))
+    try:
+        credentials = Credentials.from_env()
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    registry = HandlerRegistry()
+    with TencentCloudClient(credentials, args.region, endpoint=args.endpoint) as client:
+        register_tencentcloud_handlers(registry, client)
         yield registry
-
-
-def _nested_runner(definition_text: str, input: Any, execution_name: str) -> dict:
-    """How the emulator runs a nested workflow (asw:StartExecution): on the local engine."""
-    from asw_airflow.engine.interpreter import run_execution
-    from asw_airflow.ir import build_machine
-
-    result = run_execution(build_machine(definition_text), input, history=True)
-    return {"status": result.status, "output": result.output, "error": result.error, "cause": result.cause,
-            "history": result.history}
 
 
 def _mock_handlers(spec: str, machine_name: str) -> HandlerRegistry:

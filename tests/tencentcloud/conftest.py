@@ -16,6 +16,14 @@ FUNCTIONS = {
     "greeting": "def main_handler(event, context):\n    return 'hello ' + event.get('name', 'world')\n",
     "boom": "def main_handler(event, context):\n    raise ValueError('bad input: ' + str(event.get('n')))\n",
     "slow": "import time\n\ndef main_handler(event, context):\n    time.sleep(event.get('seconds', 5))\n    return 'done'\n",
+    # Runs until the test creates the file ``event["gate"]``: no race with a loaded machine.
+    "gated": (
+        "import os, time\n\ndef main_handler(event, context):\n"
+        "    deadline = time.time() + 30\n"
+        "    while not os.path.exists(event['gate']) and time.time() < deadline:\n"
+        "        time.sleep(0.01)\n"
+        "    return 'done'\n"
+    ),
 }
 
 

@@ -192,19 +192,23 @@ def test_template_fields():
     assert "parameters" in TencentCloudApiOperator.template_fields
 
 
-def test_function_event_sensor_pokes_and_defers(context):
+def test_function_event_sensor_pokes_and_defers(context, tmp_path):
+    gate = tmp_path / "gate"
     hook = TencentCloudHook(CONN_ID)
     result = hook.get_conn().call(
-        "scf", "Invoke", {"FunctionName": "slow", "InvocationType": "Event", "ClientContext": '{"seconds": 0.1}'}
+        "scf", "Invoke",
+        {"FunctionName": "gated", "InvocationType": "Event", "ClientContext": json.dumps({"gate": str(gate)})},
     )
     request_id = result["Result"]["FunctionRequestId"]
     sensor = TencentCloudFunctionEventSensor(
-        task_id="s", tencentcloud_conn_id=CONN_ID, function_name="slow", invoke_request_id=request_id, poke_interval=0.01
+        task_id="s", tencentcloud_conn_id=CONN_ID, function_name="gated", invoke_request_id=request_id,
+        poke_interval=0.01,
     )
     first = sensor.poke(context)
     assert not first.is_done
+    gate.touch()
     deferring = TencentCloudFunctionEventSensor(
-        task_id="s", tencentcloud_conn_id=CONN_ID, function_name="slow", invoke_request_id=request_id,
+        task_id="s", tencentcloud_conn_id=CONN_ID, function_name="gated", invoke_request_id=request_id,
         poke_interval=0.01, deferrable=True,
     )
     assert run_deferred(deferring, context) == {"FunctionRequestId": request_id, "Status": "FINISHED"}

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from asw_airflow.tencentcloud.client import TencentCloudError
-from asw_airflow.tencentcloud.emulator import add_arguments, start_emulator
+from asw_airflow.tencentcloud.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, add_arguments, start_emulator
 
 from tests.tencentcloud.conftest import make_client
 
@@ -23,14 +23,17 @@ def test_raising_function_answers_with_scf_error_shape(client):
     assert "Traceback" in err["stackTrace"]
 
 
-def test_async_events_are_listed_and_terminable(client):
+def test_async_events_are_listed_and_terminable(client, tmp_path):
+    gate = tmp_path / "gate"
     rid = client.call(
-        "scf", "Invoke", {"FunctionName": "slow", "InvocationType": "Event", "ClientContext": '{"seconds": 0.3}'}
+        "scf", "Invoke",
+        {"FunctionName": "gated", "InvocationType": "Event", "ClientContext": json.dumps({"gate": str(gate)})},
     )["Result"]["FunctionRequestId"]
     status = client.call("scf", "GetAsyncEventStatus", {"InvokeRequestId": rid})["Result"]
     assert status == {"Status": "RUNNING", "StatusCode": 0, "InvokeRequestId": rid}
-    client.call("scf", "TerminateAsyncEvent", {"FunctionName": "slow", "InvokeRequestId": rid})
-    listed = client.call("scf", "ListAsyncEvents", {"FunctionName": "slow", "Status": ["ABORTED"]})
+    client.call("scf", "TerminateAsyncEvent", {"FunctionName": "gated", "InvokeRequestId": rid})
+    gate.touch()
+    listed = client.call("scf", "ListAsyncEvents", {"FunctionName": "gated", "Status": ["ABORTED"]})
     assert [e["InvokeRequestId"] for e in listed["EventList"]] == [rid]
 
 
@@ -83,14 +86,9 @@ def test_cli_run_prints_one_listening_line(functions_dir, tmp_path):
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     assert parser.parse_args(["--fault-rate", "0.5"]).fault_rate == 0.5
-    code = (
-        "import argparse, sys\n"
-        "from asw_airflow.tencentcloud.emulator import add_arguments, run\n"
-        "p = argparse.ArgumentParser(); add_arguments(p)\n"
-        "sys.exit(run(p.parse_args(sys.argv[1:])))\n"
-    )
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "--functions", str(functions_dir), "--port", "0"],
+        [sys.executable, "-m", "asw_airflow", "emulator", "--functions", str(functions_dir), "--port", "0",
+         "--secret-id", DEFAULT_SECRET_ID, "--secret-key", DEFAULT_SECRET_KEY],
         stdout=subprocess.PIPE, text=True,
     )
     try:

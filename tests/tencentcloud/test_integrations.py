@@ -74,8 +74,19 @@ def test_scf_missing_function_is_named_by_tencent_code(run_task):
     assert info.value.error == "ResourceNotFound.Function"
 
 
-def test_scf_sync_run_polls_until_finished(run_task, sleeps):
-    result = run_task("scf:Invoke.sync/slow", {"seconds": 0.05})
+def test_scf_sync_run_polls_until_finished(client, tmp_path):
+    gate, sleeps = tmp_path / "gate", []
+
+    def sleep(seconds: float) -> None:
+        """The function finishes only once the engine has polled and slept at least once."""
+        sleeps.append(seconds)
+        gate.touch()
+        time.sleep(0.01)
+
+    registry = HandlerRegistry()
+    register_tencentcloud_handlers(registry, client, poll_interval=0.01, sleep=sleep)
+    ref = parse_resource(QRN + "scf:Invoke.sync/gated")
+    result = registry.resolve(ref)(TaskInvocation(ref, {"gate": str(gate)}, CONTEXT, "Step"))
     assert result["Status"] == "FINISHED" and result["FunctionRequestId"]
     assert sleeps and all(0.01 <= s <= 0.012 for s in sleeps)
 

@@ -7,6 +7,7 @@ directory and nested TCSL workflows through an injected runner, and can inject f
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,7 @@ DEFAULT_SECRET_ID = "AKIDEMULATOR"
 DEFAULT_SECRET_KEY = "emulator-secret-key"
 DEFAULT_APPID = "1250000000"
 
-__all__ = ["EmulatorHandle", "add_arguments", "run", "start_emulator", "WorkflowRunner"]
+__all__ = ["EmulatorHandle", "add_arguments", "start_emulator", "WorkflowRunner"]
 
 
 @dataclass
@@ -101,24 +102,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free port)")
     parser.add_argument("--functions", metavar="DIR", help="cloud functions: DIR/<FunctionName>/index.py with main_handler")
     parser.add_argument("--workflows", metavar="DIR", help="nested workflows: DIR/<name>.json TCSL files")
-    parser.add_argument("--secret-id", default=DEFAULT_SECRET_ID, help="SecretId clients must sign with")
-    parser.add_argument("--secret-key", default=DEFAULT_SECRET_KEY, help="SecretKey clients must sign with")
+    parser.add_argument("--secret-id", default=os.environ.get("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID),
+                        help="SecretId clients must sign with (default $TENCENTCLOUD_SECRET_ID)")
+    parser.add_argument("--secret-key", default=os.environ.get("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY),
+                        help="SecretKey clients must sign with (default $TENCENTCLOUD_SECRET_KEY)")
     parser.add_argument("--appid", default=DEFAULT_APPID, help="APPID shown in execution qrns")
     parser.add_argument("--fault-rate", type=float, default=0.0, help="share of calls answered InternalError (0..1)")
     parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added to every call")
-
-
-def run(args: argparse.Namespace, workflow_runner: WorkflowRunner | None = None) -> int:
-    """Serve until interrupted; prints ``listening on http://HOST:PORT`` once ready."""
-    handle = _build(
-        args.functions, args.workflows, args.host, args.port, args.secret_id, args.secret_key, workflow_runner,
-        Faults(fault_rate=args.fault_rate, latency_ms=args.latency_ms), args.appid, None,
-    )
-    print(f"listening on {handle.endpoint}", flush=True)
-    try:
-        handle.server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        handle.server.server_close()
-    return 0

@@ -68,6 +68,12 @@ class AswService:
         self._executions: dict[str, Execution] = {}
         self._lock = threading.Lock()
 
+    @property
+    def execution_count(self) -> int:
+        """How many distinct executions were started; tests use it to prove starts are idempotent."""
+        with self._lock:
+            return len(self._executions)
+
     def actions(self) -> dict[str, Callable[[dict, str], dict]]:
         return {
             "StartExecution": self.start_execution,
