@@ -43,3 +43,12 @@ def test_sidecar_settings_reach_the_dag(tmp_path):
 def test_unchanged_files_are_compiled_once(tmp_path):
     folder = make_folder(tmp_path) / "workflows"
     assert load_workflows(folder)["good"] is load_workflows(folder)["good"]
+
+
+def test_shipped_examples_load_without_import_errors():
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(Path(__file__).parents[2] / "dags"))
+    assert bag.import_errors == {}
+    assert sorted(bag.dags) == ["media_pipeline", "ops_deploy", "trade_etl"]
+    assert bag.dags["trade_etl"].schedule == "0 */12 * * *"

@@ -1,0 +1,2 @@
+def main_handler(event, context):
+    return {"service": event["service"], "rolled_back_to": "previous"}
