@@ -24,6 +24,7 @@ from asw_airflow.ir import Machine
 
 ENGINES: dict[str, str] = {
     "local": "asw_airflow.cli.run:run_local",
+    "airflow": "asw_airflow.airflow.runner:run_airflow",
 }
 """Engine name -> ``module:function``; another backend registers itself with one line here."""
 
