@@ -209,10 +209,14 @@ class TencentCloudClient:
             )
         return body
 
-    @staticmethod
-    def _network_error(exc: httpx.HTTPError, action: str) -> TencentCloudError:
-        code = CLIENT_TIMEOUT if isinstance(exc, httpx.TimeoutException) else CLIENT_NETWORK_ERROR
-        return TencentCloudError(code, f"{type(exc).__name__}: {exc}", action=action)
+    def _retry_delay(self, exc: httpx.HTTPError | TencentCloudError, action: str, attempt: int) -> float:
+        """The backoff before retrying a failed call, shared by both faces; raises when it must not be retried."""
+        if isinstance(exc, httpx.HTTPError):
+            code = CLIENT_TIMEOUT if isinstance(exc, httpx.TimeoutException) else CLIENT_NETWORK_ERROR
+            exc = TencentCloudError(code, f"{type(exc).__name__}: {exc}", action=action)
+        if not exc.transient or attempt >= self.retry.max_attempts:
+            raise exc
+        return self.retry.delay(attempt - 1, self._rng)
 
     # -- sync face --------------------------------------------------------------------------
 
@@ -236,14 +240,9 @@ class TencentCloudClient:
             url, headers, payload = self._request(service, action, params, version, region)
             try:
                 return self._parse(self._client().post(url, content=payload, headers=headers), action)
-            except httpx.HTTPError as exc:
-                error = self._network_error(exc, action)
-            except TencentCloudError as exc:
-                error = exc
-            attempt += 1
-            if not error.transient or attempt >= self.retry.max_attempts:
-                raise error
-            self._sleep(self.retry.delay(attempt - 1, self._rng))
+            except (httpx.HTTPError, TencentCloudError) as exc:
+                attempt += 1
+                self._sleep(self._retry_delay(exc, action, attempt))
 
     def close(self) -> None:
         if self._sync is not None:
@@ -278,14 +277,9 @@ class TencentCloudClient:
             url, headers, payload = self._request(service, action, params, version, region)
             try:
                 return self._parse(await self._aclient().post(url, content=payload, headers=headers), action)
-            except httpx.HTTPError as exc:
-                error = self._network_error(exc, action)
-            except TencentCloudError as exc:
-                error = exc
-            attempt += 1
-            if not error.transient or attempt >= self.retry.max_attempts:
-                raise error
-            await self._asleep(self.retry.delay(attempt - 1, self._rng))
+            except (httpx.HTTPError, TencentCloudError) as exc:
+                attempt += 1
+                await self._asleep(self._retry_delay(exc, action, attempt))
 
     async def aclose(self) -> None:
         if self._async is not None:
