@@ -103,9 +103,11 @@ class Execution:
         history: bool = False,
         payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
         listener: Listener | None = None,
+        variables: MutableMapping[str, Any] | None = None,
     ):
         self.machine = machine
         self.listener = listener
+        self.variables = variables if variables is not None else {}
         self.input = input
         self.clock = clock or RealClock()
         self.handlers = handlers or HandlerRegistry()
@@ -126,7 +128,7 @@ class Execution:
         self._record("ExecutionStart", content={"input": self.input})
         try:
             check_size(self.input, self.payload_limit)
-            frame = Frame(self.context, {}, self.payload_limit)
+            frame = Frame(self.context, self.variables, self.payload_limit)
             output = self._run_machine(self.machine, self.input, frame, self._stopped)
         except StatesError as error:
             self._record("ExecutionFailed", exception=error.to_output())
@@ -343,8 +345,14 @@ def run_execution(
     history: bool = False,
     payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
     listener: Listener | None = None,
+    variables: MutableMapping[str, Any] | None = None,
 ) -> ExecutionResult:
-    """Run ``machine`` on ``input`` to completion; never raises for workflow errors (see ``status``)."""
+    """Run ``machine`` on ``input`` to completion; never raises for workflow errors (see ``status``).
+
+    ``variables`` are the top-level variables the run starts with; the dict is updated in place
+    with every top-level Assign, so a caller running part of a workflow (an Airflow engine task)
+    gets the variables it leaves with.
+    """
     return Execution(
         machine,
         input,
@@ -354,5 +362,6 @@ def run_execution(
         history=history,
         payload_limit=payload_limit,
         listener=listener,
+        variables=variables,
     ).run()
 
