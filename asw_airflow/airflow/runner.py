@@ -7,10 +7,12 @@ a whole folder. Call :func:`prepare_home` before anything imports Airflow.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
 _initialized = False
 
@@ -25,6 +27,26 @@ def prepare_home(home: str | None = None) -> str:
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home}/airflow.db")
     return home
+
+
+@contextlib.contextmanager
+def airflow_output_to_stderr() -> Iterator[None]:
+    """Send everything written to stdout while Airflow runs to stderr, and keep only warnings and up.
+
+    ``asw run`` promises the workflow's output alone on stdout, yet Airflow's console handler
+    and structlog write to file descriptor 1 (bound when Airflow configures logging, so
+    swapping ``sys.stdout`` is not enough): the descriptor itself is pointed at stderr.
+    """
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
 @dataclass(frozen=True)
@@ -93,21 +115,48 @@ def run_dag(dag: Any, input: Any) -> RunResult:
 def run_airflow(machine: Any, input: Any, options: Any) -> Any:
     """``asw run --engine airflow``: the ``ENGINES`` entry point of ``asw_airflow.cli.run``.
 
-    Compiles ``machine``, runs it once with ``dag.test()`` in a temp (or $AIRFLOW_HOME) SQLite
-    home, Task states calling the same handlers the local engine would.
+    Compiles ``machine`` and runs it once with ``dag.test()`` in a temp (or $AIRFLOW_HOME)
+    SQLite home. With a cloud (``--functions``, ``--workflows``, ``--endpoint``) Tasks reach it
+    through the default ``tencentcloud`` connection, given to Airflow as an ``AIRFLOW_CONN_*``
+    environment variable, so sync-run Tasks defer to their trigger as in a deployment; with a
+    mock file they call the mock's handlers. Airflow's own output goes to stderr.
     """
-    prepare_home()
-    from asw_airflow.airflow.compiler import build_dag
-    from asw_airflow.airflow.integrations import use_handlers
-    from asw_airflow.airflow.naming import dag_id_for
-    from asw_airflow.airflow.sidecar import Sidecar
-    from asw_airflow.engine.interpreter import ExecutionResult
+    with airflow_output_to_stderr():
+        prepare_home()
+        from asw_airflow.airflow.compiler import build_dag
+        from asw_airflow.airflow.naming import dag_id_for
+        from asw_airflow.airflow.sidecar import Sidecar
+        from asw_airflow.engine.interpreter import ExecutionResult
 
-    name = machine.name or "workflow"
-    dag = build_dag(machine, dag_id=dag_id_for(name), workflow_name=name, settings=Sidecar(workflow_type=machine.workflow_type))
-    use_handlers(options.handlers)
-    try:
-        result = run_dag(dag, input)
-    finally:
-        use_handlers(None)
+        name = machine.name or "workflow"
+        settings = Sidecar(workflow_type=machine.workflow_type)
+        dag = build_dag(machine, dag_id=dag_id_for(name), workflow_name=name, settings=settings)
+        with _tasks_reach(options, settings.connection_id):
+            result = run_dag(dag, input)
     return ExecutionResult(result.status, result.output, result.error, result.cause)  # type: ignore[arg-type]
+
+
+@contextlib.contextmanager
+def _tasks_reach(options: Any, connection_id: str) -> Iterator[None]:
+    """Point Tasks at ``options.cloud`` through connection ``connection_id``, else at ``options.handlers``."""
+    from asw_airflow.airflow.integrations import connection_env, use_handlers
+
+    cloud = options.cloud
+    if cloud is None:
+        use_handlers(options.handlers)
+        try:
+            yield
+        finally:
+            use_handlers(None)
+        return
+    env = connection_env(connection_id, cloud.credentials, cloud.endpoint, cloud.region, cloud.poll_interval)
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

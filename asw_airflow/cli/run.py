@@ -15,12 +15,15 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from asw_airflow.diagnostics import DefinitionError
 from asw_airflow.engine.handlers import HandlerRegistry
 from asw_airflow.engine.interpreter import ExecutionResult, Listener
 from asw_airflow.ir import Machine
+
+if TYPE_CHECKING:
+    from asw_airflow.tencentcloud.client import Credentials
 
 ENGINES: dict[str, str] = {
     "local": "asw_airflow.cli.run:run_local",
@@ -37,12 +40,23 @@ class UsageError(Exception):
 
 
 @dataclass(frozen=True)
+class CloudAccess:
+    """The Tencent Cloud the handlers talk to, for engines that connect by themselves (Airflow's connection)."""
+
+    credentials: Credentials
+    endpoint: str | None
+    region: str
+    poll_interval: float | None = None
+
+
+@dataclass(frozen=True)
 class RunOptions:
-    """What an engine needs besides the machine and input."""
+    """What an engine needs besides the machine and input; ``cloud`` is None for mocks and no cloud."""
 
     handlers: HandlerRegistry
     history: bool
     listener: Listener | None
+    cloud: CloudAccess | None = None
 
 
 EngineRunner = Callable[[Machine, Any, RunOptions], ExecutionResult]
@@ -79,9 +93,9 @@ def run_command(args: argparse.Namespace) -> int:
         machine = _load_machine(args.path, args.workflow_type)
         input = _read_input(args.input)
         runner = _engine(args.engine)
-        with _handlers(args) as handlers:
+        with _handlers(args) as (handlers, cloud):
             listener = _progress if sys.stderr.isatty() else None
-            result = runner(machine, input, RunOptions(handlers, args.history is not None, listener))
+            result = runner(machine, input, RunOptions(handlers, args.history is not None, listener, cloud))
     except UsageError as error:
         print(f"asw run: {error}", file=sys.stderr)
         return 2
@@ -133,19 +147,20 @@ def _engine(name: str) -> EngineRunner:
 
 
 @contextlib.contextmanager
-def _handlers(args: argparse.Namespace) -> Iterator[HandlerRegistry]:
+def _handlers(args: argparse.Namespace) -> Iterator[tuple[HandlerRegistry, CloudAccess | None]]:
     """Task handlers: a mock test case, a local emulator (--functions/--workflows), or an endpoint."""
     if args.mock is not None:
-        yield _mock_handlers(args.mock, Path(args.path).stem)
+        yield _mock_handlers(args.mock, Path(args.path).stem), None
         return
     if args.functions is None and args.workflows is None and args.endpoint is None:
-        yield HandlerRegistry()
+        yield HandlerRegistry(), None
         return
     if args.endpoint is None:
-        from asw_airflow.tencentcloud.local import local_cloud
+        from asw_airflow.tencentcloud.local import LOCAL_POLL_INTERVAL, local_cloud
 
         with local_cloud(args.functions, args.workflows, args.region) as cloud:
-            yield cloud.handlers
+            access = CloudAccess(cloud.credentials, cloud.emulator.endpoint, args.region, LOCAL_POLL_INTERVAL)
+            yield cloud.handlers, access
         return
     from asw_airflow.tencentcloud.client import Credentials, TencentCloudClient
     from asw_airflow.tencentcloud.integrations import register_tencentcloud_handlers
@@ -157,7 +172,7 @@ def _handlers(args: argparse.Namespace) -> Iterator[HandlerRegistry]:
     registry = HandlerRegistry()
     with TencentCloudClient(credentials, args.region, endpoint=args.endpoint) as client:
         register_tencentcloud_handlers(registry, client)
-        yield registry
+        yield registry, CloudAccess(credentials, args.endpoint, args.region)
 
 
 def _mock_handlers(spec: str, machine_name: str) -> HandlerRegistry:

@@ -1,0 +1,37 @@
+"""``asw run --engine airflow`` keeps the CLI contract: only the output JSON on stdout, Airflow's chatter on stderr."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).parents[2]
+
+
+def asw_run(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path), "AIRFLOW_HOME": str(tmp_path / "home")}
+    return subprocess.run(
+        [sys.executable, "-m", "asw_airflow", "run", *args, "--engine", "airflow"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+    )
+
+
+def test_demo_prints_only_the_output_and_never_the_secret(tmp_path):
+    done = asw_run(
+        "dags/workflows/trade_etl.json", "--functions", "dags/functions", "--input", '{"market": "SSE", "window_hours": 12}',
+        tmp_path=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    ranked = json.loads(done.stdout)["ranked"]
+    assert [row["rank"] for row in ranked] == [1, 2, 3, 4, 5] and ranked[0]["symbol"] == "002594"
+    assert "password" not in done.stderr and "AIRFLOW_CONN" not in done.stderr
+
+
+def test_failure_prints_error_and_cause_and_exits_1(tmp_path):
+    definition = tmp_path / "broken.json"
+    definition.write_text(json.dumps({"StartAt": "No", "States": {"No": {"Type": "Fail", "Error": "E.Bad", "Cause": "why"}}}))
+    done = asw_run(str(definition), tmp_path=tmp_path)
+    assert done.returncode == 1, done.stderr
+    assert json.loads(done.stdout) == {"Error": "E.Bad", "Cause": "why"}
