@@ -187,7 +187,7 @@ class _Compiler:
             )
             unit.entry = unit.exit = task
         elif isinstance(state, MapState):
-            self._map(state, unit, namer.key(state.name), common)
+            self._map(machine, state, unit, namer.key(state.name), common)
         elif isinstance(state, ParallelState):
             self._parallel(state, unit, namer.key(state.name), common)
         else:
@@ -197,11 +197,17 @@ class _Compiler:
     def _new_tasks(self, before: set[str]) -> list[Any]:
         return [task for task_id, task in self.dag.task_dict.items() if task_id not in before]
 
-    def _map(self, state: MapState, unit: _Unit, key: str, common: dict[str, Any]) -> None:
+    def _map(self, machine: Machine, state: MapState, unit: _Unit, key: str, common: dict[str, Any]) -> None:
         setting = state.max_concurrency
         concurrency = setting.constant if setting.path is None and setting.expression is None else None
         with TaskGroup(key, tooltip=f"Map {state.name}"):
-            items = ops.MapItemsOperator(task_id="items", state=state, task_display_name=f"{state.name}: items", **common)
+            items = ops.MapItemsOperator(
+                task_id="items",
+                state=state,
+                region=region_machine(machine, unit.members),
+                task_display_name=f"{state.name}: items",
+                **common,
+            )
             terminals: list[tuple[str, str | None]] = []
             saved = self.in_map, self.concurrency
             self.in_map, self.concurrency = True, concurrency or None

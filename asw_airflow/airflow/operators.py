@@ -7,14 +7,15 @@ one of them chose it, else it skips. This works inside mapped task groups, where
 branch operators do not skip (apache/airflow#67265), and lets every join use
 ``none_failed_min_one_success``. Retry and Catch are decided inside the operator by
 ``steps.on_error``: a caught error leaves the run successful, and a Retry delay is a
-deferral, so no worker slot is held while waiting.
+deferral, so no worker slot is held while waiting. So is a Wait, and a sync-run Task
+(``.sync``) waits for its job in ``TencentCloudJobTrigger``.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Sequence
+from typing import Any, Callable, NoReturn, Sequence
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.sdk.bases.operator import BaseOperator
@@ -38,7 +39,8 @@ from asw_airflow.semantics.errors import RUNTIME, StatesError
 ERROR_KEY = "asw_error"
 """XCom key of ``{"Error", "Cause"}`` pushed by a task whose state failed (read by joins and the run note)."""
 HEAD_KEY = "asw_head"
-"""XCom key a Map's items task and a Parallel's fork push for their collector: raw input, variables, count."""
+"""XCom key a Map's items task and a Parallel's fork push for their collector: raw input, variables, count,
+and ``done``, the envelope of a state its head task already finished (a caught error, a Map run on the engine)."""
 EXIT_KEY = "__asw_exit__"
 """Marks the output of an engine region that left through one of its exits."""
 
@@ -70,6 +72,27 @@ def execution_context(context: Any, workflow_name: str) -> dict[str, Any]:
         state_machine_id=run.dag_id,
         state_machine_name=workflow_name,
     )
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """Which try of a state is running: what a Retry decision needs, carried across deferrals as JSON."""
+
+    entered: str
+    retry_count: int = 0
+    attempts: tuple[int, ...] | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"entered": self.entered, "retry_count": self.retry_count, "attempts": None if self.attempts is None else list(self.attempts)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Attempt:
+        attempts = data.get("attempts")
+        return cls(data["entered"], data.get("retry_count", 0), None if attempts is None else tuple(attempts))
+
+
+Step = Callable[[Any, Any, Frame, Attempt], steps.StepOutcome]
+"""``(context, value, frame, tried) -> outcome``: one try of a state."""
 
 
 def envelope(outcome: steps.StepOutcome, variables: dict[str, Any]) -> Envelope:
@@ -134,31 +157,23 @@ class StateOperator(BaseOperator):
 
     def execute(self, context: Any) -> Envelope:
         value, variables, _ = self.receive(context)
-        return self.attempt(context, value, variables, attempts=None, retry_count=0, entered=timestamp(_now()))
+        return self.attempt(context, value, variables, Attempt(timestamp(_now())))
 
     def resume_retry(self, context: Any, event: dict[str, Any]) -> Envelope:
         """Back from a Retry delay: re-read the input (XComs do not change) and try again."""
         value, variables, _ = self.receive(context)
-        return self.attempt(
-            context,
-            value,
-            variables,
-            attempts=tuple(event["attempts"]),
-            retry_count=event["retry_count"],
-            entered=event["entered"],
-        )
+        return self.attempt(context, value, variables, Attempt.from_json(event))
 
-    def attempt(
-        self, context: Any, value: Any, variables: dict[str, Any], *, attempts: tuple[int, ...] | None, retry_count: int, entered: str
-    ) -> Envelope:
-        frame = self.frame(context, variables, entered, retry_count if isinstance(self._state, TaskState) else None)
+    def attempt(self, context: Any, value: Any, variables: dict[str, Any], tried: Attempt, step: Step | None = None) -> Envelope:
+        """Run ``step`` (default :meth:`step`) as try ``tried``; a StatesError goes to Retry/Catch."""
+        frame = self.frame(context, variables, tried.entered, tried.retry_count if isinstance(self._state, TaskState) else None)
         try:
-            outcome = self.step(context, value, frame, entered)
+            outcome = (step or self.step)(context, value, frame, tried)
         except StatesError as error:
-            return self.recover(context, error, value, variables, frame, attempts, retry_count, entered)
+            return self.recover(context, error, value, variables, frame, tried)
         return envelope(outcome, variables)
 
-    def step(self, context: Any, value: Any, frame: Frame, entered: str) -> steps.StepOutcome:
+    def step(self, context: Any, value: Any, frame: Frame, tried: Attempt) -> steps.StepOutcome:
         raise NotImplementedError
 
     def recover(
@@ -168,23 +183,21 @@ class StateOperator(BaseOperator):
         value: Any,
         variables: dict[str, Any],
         frame: Frame,
-        attempts: tuple[int, ...] | None,
-        retry_count: int,
-        entered: str,
+        tried: Attempt,
     ) -> Envelope:
-        decision = steps.on_error(self._state, error, value, attempts, frame)
+        decision = steps.on_error(self._state, error, value, tried.attempts, frame)
         self.log.warning("State %r failed with %s: %s -> %s", self.state_name, error.error, error.cause, decision.action)
         if decision.action == "retry":
             from asw_airflow.airflow.triggers import StateTimerTrigger
 
             moment = _now() + timedelta(seconds=decision.delay or 0)
-            payload = {"attempts": list(decision.attempts), "retry_count": retry_count + 1, "entered": entered}
-            self.defer(trigger=StateTimerTrigger(moment.isoformat(), payload), method_name="resume_retry")
+            again = Attempt(tried.entered, tried.retry_count + 1, decision.attempts)
+            self.defer(trigger=StateTimerTrigger(moment.isoformat(), again.to_json()), method_name="resume_retry")
         if decision.action == "catch":
             return envelope(steps.StepOutcome(decision.next, decision.output, decision.assigned), variables)
         self.fail(context, error)
 
-    def fail(self, context: Any, error: StatesError) -> None:
+    def fail(self, context: Any, error: StatesError) -> NoReturn:
         """End this task failed with the workflow's Error and Cause in its log and in XCom for the run note."""
         context["ti"].xcom_push(key=ERROR_KEY, value=error.to_output())
         self.log.error("Error: %s\nCause: %s", error.error, error.cause)
@@ -192,28 +205,28 @@ class StateOperator(BaseOperator):
 
 
 class PassOperator(StateOperator):
-    def step(self, context: Any, value: Any, frame: Frame, entered: str) -> steps.StepOutcome:
+    def step(self, context: Any, value: Any, frame: Frame, tried: Attempt) -> steps.StepOutcome:
         return steps.run_pass(self._state, value, frame)  # type: ignore[arg-type]
 
 
 class ChoiceOperator(StateOperator):
     ui_color = "#fff4d6"
 
-    def step(self, context: Any, value: Any, frame: Frame, entered: str) -> steps.StepOutcome:
+    def step(self, context: Any, value: Any, frame: Frame, tried: Attempt) -> steps.StepOutcome:
         return steps.run_choice(self._state, value, frame)  # type: ignore[arg-type]
 
 
 class SucceedOperator(StateOperator):
     ui_color = "#dff5e1"
 
-    def step(self, context: Any, value: Any, frame: Frame, entered: str) -> steps.StepOutcome:
+    def step(self, context: Any, value: Any, frame: Frame, tried: Attempt) -> steps.StepOutcome:
         return steps.run_succeed(self._state, value, frame)  # type: ignore[arg-type]
 
 
 class FailOperator(StateOperator):
     ui_color = "#fde2e1"
 
-    def step(self, context: Any, value: Any, frame: Frame, entered: str) -> steps.StepOutcome:
+    def step(self, context: Any, value: Any, frame: Frame, tried: Attempt) -> steps.StepOutcome:
         steps.run_fail(self._state, value, frame)  # type: ignore[arg-type]
         raise AssertionError("run_fail always raises")
 
@@ -223,14 +236,12 @@ class WaitOperator(StateOperator):
 
     ui_color = "#eeeeee"
 
-    def step(self, context: Any, value: Any, frame: Frame, entered: str) -> steps.StepOutcome:
+    def step(self, context: Any, value: Any, frame: Frame, tried: Attempt) -> steps.StepOutcome:
         from asw_airflow.airflow.triggers import StateTimerTrigger
 
         deadline = steps.wait_deadline(self._state, value, frame, _now())  # type: ignore[arg-type]
         if deadline > _now():
-            self.defer(
-                trigger=StateTimerTrigger(deadline.isoformat(), {"entered": entered}), method_name="resume_wait"
-            )
+            self.defer(trigger=StateTimerTrigger(deadline.isoformat(), {"entered": tried.entered}), method_name="resume_wait")
         return steps.wait_output(self._state, value, frame)  # type: ignore[arg-type]
 
     def resume_wait(self, context: Any, event: dict[str, Any]) -> Envelope:
@@ -240,27 +251,59 @@ class WaitOperator(StateOperator):
 
 
 class TaskOperator(StateOperator):
-    """Calls the Task's integration inline (request-response) through the connection's handlers."""
+    """Calls the Task's integration: request-response inline, sync-run by deferring to the job's trigger.
+
+    A sync-run (``scf:Invoke.sync``, ``asw:StartExecution.sync``) through the connection starts
+    the job here (a child execution gets the deterministic name of this state, try and map
+    index, so a restarted task does not start a second child) and hands the wait to
+    ``TencentCloudJobTrigger``: no worker slot is held while the job runs, and the resumed
+    task reads the job's result from the trigger event instead of invoking again.
+    """
 
     ui_color = "#d6e9ff"
 
-    def step(self, context: Any, value: Any, frame: Frame, entered: str) -> steps.StepOutcome:
-        from asw_airflow.airflow.integrations import handlers_for
+    def step(self, context: Any, value: Any, frame: Frame, tried: Attempt) -> steps.StepOutcome:
+        from asw_airflow.airflow import integrations
         from asw_airflow.engine.handlers import TaskInvocation
 
         state: TaskState = self._state  # type: ignore[assignment]
         payload = steps.task_payload(state, value, frame)
-        retry_count = frame.context["State"]["RetryCount"] or 0
+        if state.resource.mode == "sync" and not integrations.injected():
+            self.start_job(context, payload, frame, tried)
         invocation = TaskInvocation(
             resource=state.resource,
             payload=payload,
             context=frame.context,
             state_name=state.name,
-            attempt=retry_count,
+            attempt=tried.retry_count,
             timeout_seconds=steps.task_timeout(state, value, frame),
         )
-        result = handlers_for(self.connection_id).resolve(state.resource)(invocation)
+        result = integrations.handlers_for(self.connection_id).resolve(state.resource)(invocation)
         return steps.task_output(state, value, result, frame)
+
+    def start_job(self, context: Any, payload: Any, frame: Frame, tried: Attempt) -> None:
+        from asw_airflow.airflow.integrations import connection_client
+        from asw_airflow.tencentcloud.integrations import child_execution_name, start
+        from asw_airflow.tencentcloud.triggers import TencentCloudJobTrigger
+
+        name = child_execution_name(frame.context["Execution"]["Id"], self.state_name, tried.retry_count, _map_index(context))
+        client, interval = connection_client(self.connection_id)
+        with client:
+            handle = start(client, self._state.resource, payload, execution_name=name)  # type: ignore[attr-defined]
+        self.log.info("State %r started sync-run job %s; deferring until it ends", self.state_name, handle)
+        trigger = TencentCloudJobTrigger(handle, self.connection_id, interval, resume=tried.to_json())
+        self.defer(trigger=trigger, method_name="resume_job")
+
+    def resume_job(self, context: Any, event: dict[str, Any]) -> Envelope:
+        """The job ended: its output (or failure) goes through the Task's output pipeline, Retry and Catch."""
+        value, variables, _ = self.receive(context)
+
+        def finish(context: Any, value: Any, frame: Frame, tried: Attempt) -> steps.StepOutcome:
+            if event["status"] != "success":
+                raise StatesError(event["error"], event.get("cause"))
+            return steps.task_output(self._state, value, event["output"], frame)  # type: ignore[arg-type]
+
+        return self.attempt(context, value, variables, Attempt.from_json(event["resume"]), finish)
 
 
 # --- Map and Parallel: a head task, the fan-out, a collector ------------------------------------
@@ -293,7 +336,7 @@ class _Collector(StateOperator):
         try:
             outcome = collect(frame)
         except StatesError as error:
-            return self.recover(context, error, head["input"], variables, frame, None, 0, head["entered"])
+            return self.recover(context, error, head["input"], variables, frame, Attempt(head["entered"]))
         return envelope(outcome, variables)
 
     def first_errors(self, context: Any, task_ids: Sequence[str], indexes: Sequence[int | None]) -> dict[int | None, StatesError]:
@@ -309,11 +352,22 @@ class _Collector(StateOperator):
 
 
 class MapItemsOperator(StateOperator):
-    """A Map's head: the iteration inputs (ItemsPath, ItemSelector with ``$$.Map.Item``) to expand over."""
+    """A Map's head: the iteration inputs (ItemsPath, ItemSelector with ``$$.Map.Item``) to expand over.
+
+    Airflow fails a task that returns more than ``[core] max_map_length`` items to expand; past
+    that limit the whole Map (``region``: the Map state and exit stubs) runs here on the engine,
+    and the iteration group expands over nothing.
+    """
 
     ui_color = "#f0e6ff"
 
+    def __init__(self, *, region: Machine, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._region = region
+
     def execute(self, context: Any) -> list[Envelope]:
+        from airflow.sdk.configuration import conf
+
         value, variables, _ = self.receive(context)
         entered = timestamp(_now())
         frame = self.frame(context, variables, entered)
@@ -321,7 +375,12 @@ class MapItemsOperator(StateOperator):
         try:
             items = steps.map_items(self._state, value, frame)  # type: ignore[arg-type]
         except StatesError as error:
-            head["caught"] = self.recover(context, error, value, variables, frame, None, 0, entered)
+            head["done"] = self.recover(context, error, value, variables, frame, Attempt(entered))
+            items = []
+        limit = conf.getint("core", "max_map_length")
+        if len(items) > limit:
+            self.log.warning("Map %r has %d items, over max_map_length %d: running it on the engine in this task", self.state_name, len(items), limit)
+            head["done"] = run_region(self, context, self._region, value, variables)
             items = []
         head["count"] = len(items)
         context["ti"].xcom_push(key=HEAD_KEY, value=head)
@@ -340,8 +399,8 @@ class MapCollectOperator(_Collector):
 
     def execute(self, context: Any) -> Envelope:
         head = self.head(context)
-        if "caught" in head:
-            return head["caught"]
+        if "done" in head:
+            return head["done"]
         count = head["count"]
         results: list[Any] = [None] * count
         finished: set[int] = set()
@@ -375,7 +434,7 @@ class ParallelForkOperator(StateOperator):
         try:
             branch_input = steps.parallel_input(self._state, value, frame)  # type: ignore[arg-type]
         except StatesError as error:
-            head["caught"] = self.recover(context, error, value, variables, frame, None, 0, entered)
+            head["done"] = self.recover(context, error, value, variables, frame, Attempt(entered))
             context["ti"].xcom_push(key=HEAD_KEY, value=head)
             return {"next": "", "output": None}  # no branch starts
         context["ti"].xcom_push(key=HEAD_KEY, value=head)
@@ -397,8 +456,8 @@ class ParallelJoinOperator(_Collector):
 
     def execute(self, context: Any) -> Envelope:
         head = self.head(context)
-        if "caught" in head:
-            return head["caught"]
+        if "done" in head:
+            return head["done"]
         index = _map_index(context)
         results: list[Any] = []
         failure: StatesError | None = None
@@ -438,24 +497,34 @@ class EngineRegionOperator(StateOperator):
         self._region = region
 
     def execute(self, context: Any) -> Envelope:
-        from asw_airflow.airflow.integrations import handlers_for
-        from asw_airflow.engine.interpreter import run_execution
-
         value, variables, entry = self.receive(context)
-        machine = replace(self._region, start_at=entry)
-        calls_out = any(isinstance(state, TaskState) for state in machine.walk())
-        result = run_execution(
-            machine,
-            value,
-            context=execution_context(context, self.workflow_name),
-            handlers=handlers_for(self.connection_id) if calls_out else None,
-        )
-        if result.status != "SUCCEED":
-            self.fail(context, StatesError(result.error or RUNTIME, result.cause))
-        output = result.output
-        if isinstance(output, dict) and EXIT_KEY in output:
-            return envelope(steps.StepOutcome(output[EXIT_KEY], output["value"]), variables)
-        return envelope(steps.StepOutcome(None, output), variables)
+        return run_region(self, context, replace(self._region, start_at=entry), value, variables)
+
+
+def run_region(operator: StateOperator, context: Any, region: Machine, value: Any, variables: dict[str, Any]) -> Envelope:
+    """Run ``region`` on the engine from its StartAt; the envelope names the outside state it exits to.
+
+    Variables go in and come out (Assign inside a loop or nested Map is seen after it); a
+    failure fails ``operator``'s task with the workflow's Error and Cause.
+    """
+    from asw_airflow.airflow.integrations import handlers_for
+    from asw_airflow.engine.interpreter import run_execution
+
+    calls_out = any(isinstance(state, TaskState) for state in region.walk())
+    carried = dict(variables)
+    result = run_execution(
+        region,
+        value,
+        context=execution_context(context, operator.workflow_name),
+        handlers=handlers_for(operator.connection_id) if calls_out else None,
+        variables=carried,
+    )
+    if result.status != "SUCCEED":
+        operator.fail(context, StatesError(result.error or RUNTIME, result.cause))
+    output = result.output
+    if isinstance(output, dict) and EXIT_KEY in output:
+        return envelope(steps.StepOutcome(output[EXIT_KEY], output["value"]), carried)
+    return envelope(steps.StepOutcome(None, output), carried)
 
 
 class EndOperator(StateOperator):

@@ -2,7 +2,9 @@
 
 It serializes only JSON primitives (the job handle is a JSON object) and ends with one event:
 ``{"status": "success", "handle", "output"}`` or ``{"status": "error", "handle", "error", "cause"}``,
-which operators and sensors turn back into a result or a ``StatesError``.
+which operators and sensors turn back into a result or a ``StatesError``. A ``resume`` object given
+to the trigger comes back in the event: ``dag.test()`` drops the kwargs of ``defer``, so a task that
+must remember something across the wait (retry counts) carries it here.
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ class TencentCloudJobTrigger(BaseTrigger):
         tencentcloud_conn_id: str = TencentCloudHook.default_conn_name,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         region: str | None = None,
+        resume: dict[str, Any] | None = None,
     ):
         super().__init__()
         self.handle = handle
         self.tencentcloud_conn_id = tencentcloud_conn_id
         self.poll_interval = poll_interval
         self.region = region
+        self.resume = resume
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -45,8 +49,15 @@ class TencentCloudJobTrigger(BaseTrigger):
                 "tencentcloud_conn_id": self.tencentcloud_conn_id,
                 "poll_interval": self.poll_interval,
                 "region": self.region,
+                "resume": self.resume,
             },
         )
+
+    def _event(self, **fields: Any) -> TriggerEvent:
+        payload = {"handle": self.handle, **fields}
+        if self.resume is not None:
+            payload["resume"] = self.resume
+        return TriggerEvent(payload)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = TencentCloudHook(self.tencentcloud_conn_id, region=self.region)
@@ -56,12 +67,10 @@ class TencentCloudJobTrigger(BaseTrigger):
                 try:
                     done = await acheck(client, self.handle)
                 except StatesError as exc:
-                    yield TriggerEvent(
-                        {"status": "error", "handle": self.handle, "error": exc.error, "cause": exc.cause}
-                    )
+                    yield self._event(status="error", error=exc.error, cause=exc.cause)
                     return
                 if done is not None:
-                    yield TriggerEvent({"status": "success", "handle": self.handle, "output": done.output})
+                    yield self._event(status="success", output=done.output)
                     return
                 self.log.info("Tencent Cloud job %s still running", self.handle)
                 await asyncio.sleep(self.poll_interval)
