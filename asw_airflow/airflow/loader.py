@@ -10,7 +10,8 @@ id. Parsing touches no network and no database. A broken workflow or sidecar mus
 the good ones down with it, yet must show up as an Airflow import error carrying the
 validator's ``file:line:column`` diagnostics: it is bagged as a DAG whose ``validate()``
 raises them, which DagBag records as an import error of the DAG file while it keeps every
-other DAG. Compiled DAGs are cached by file content, so a re-parse of unchanged files in the
+other DAG. Airflow keeps one import error per DAG file (the last wins), so every stand-in
+carries the diagnostics of all broken workflows of the folder. Compiled DAGs are cached by file content, so a re-parse of unchanged files in the
 same process costs a hash.
 """
 
@@ -74,15 +75,18 @@ def load_workflow(path: Path) -> DAG:
 def load_workflows(folder: str | Path, namespace: MutableMapping[str, Any] | None = None) -> dict[str, DAG]:
     """Every workflow in ``folder`` as a DAG (broken ones as :class:`BrokenWorkflow`), also put in ``namespace``."""
     dags: dict[str, DAG] = {}
+    broken: dict[str, str] = {}
     for path in workflow_files(Path(folder)):
         dag_id = dag_id_for(path.stem)
         try:
-            dag = load_workflow(path)
+            dags[dag_id] = load_workflow(path)
         except DefinitionError as exc:
-            dag = BrokenWorkflow(dag_id=dag_id, schedule=None, error=str(exc))
+            broken[dag_id] = str(exc)
         except OSError as exc:
-            dag = BrokenWorkflow(dag_id=dag_id, schedule=None, error=f"{path}: cannot read: {exc}")
-        dags[dag_id] = dag
+            broken[dag_id] = f"{path}: cannot read: {exc}"
+    report = "\n".join([f"{len(broken)} workflow(s) in {folder} did not load:", *broken.values()])
+    for dag_id in broken:
+        dags[dag_id] = BrokenWorkflow(dag_id=dag_id, schedule=None, error=report)
     if namespace is not None:
         namespace.update(dags)
     return dags

@@ -32,6 +32,23 @@ def test_dagbag_keeps_good_workflows_and_reports_the_bad_file_with_its_location(
     assert f"{folder}/workflows/bad.json:2:" in message
 
 
+def test_every_broken_workflow_and_sidecar_is_listed_in_the_one_import_error(tmp_path):
+    from airflow.dag_processing.dagbag import DagBag
+
+    folder = make_folder(tmp_path)
+    workflows = folder / "workflows"
+    (workflows / "also_bad.json").write_text('{"StartAt": "A", "States": {"A": {"Type": "Pas", "End": true}}}')
+    (workflows / "good.dag.json").write_text('{\n  "type": "FAST"\n}')
+    bag = DagBag(dag_folder=str(folder))
+    assert sorted(bag.dags) == ["nightly"]
+    (message,) = bag.import_errors.values()
+    lines = message.splitlines()
+    assert lines[0] == f"ValueError: 3 workflow(s) in {workflows} did not load:"
+    assert any(line.startswith(f"{workflows}/also_bad.json:1:") and "/States/A/Type" in line for line in lines)
+    assert any(line.startswith(f"{workflows}/bad.json:2:") for line in lines)
+    assert any(line.startswith(f"{workflows}/good.dag.json:2:11: INVALID_SIDECAR type must be") for line in lines)
+
+
 def test_sidecar_settings_reach_the_dag(tmp_path):
     dags = load_workflows(make_folder(tmp_path) / "workflows")
     nightly = dags["nightly"]
