@@ -185,6 +185,12 @@ class Machine:
     workflow_type: WorkflowType = "STANDARD"
     name: str | None = None
     pointer: str = ""
+    context_free: frozenset[str] = frozenset()
+    """States that cannot read ``$$`` (see :func:`_reads_context`), so a backend may skip building
+    their per-state context. Empty, the safe default, for machines not built by ``build_machine``."""
+    memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Per-machine cache for a backend's derived data (the engine's compiled steps); never part
+    of the definition, and fresh on ``dataclasses.replace``."""
 
     def walk(self) -> Iterator[State]:
         """Every state, nested branches and iterators included, parents before children (no recursion)."""
@@ -215,6 +221,29 @@ def build_machine(
         raise DefinitionError(errors)
     builder = _Builder(source, workflow_type)
     return builder.machine(source.document, "", JSONPATH, name=name)
+
+
+_NESTED_MACHINES = ("Iterator", "ItemProcessor", "Branches")
+
+
+def _reads_context(state: Mapping[str, Any], language: QueryLanguage) -> bool:
+    """Whether a state may see ``$$``: a Task (its handler gets the context), any JSONata state
+    (``$states.context``), or any string in its definition holding ``$$``, which covers every
+    ``$$`` path, intrinsic argument and Choice Variable, at the price of a rare false positive.
+    Nested machines are left out: each has its own ``context_free``."""
+    if state.get("Type") == "Task" or language == JSONATA:
+        return True
+    return any(_mentions_context(value) for key, value in state.items() if key not in _NESTED_MACHINES)
+
+
+def _mentions_context(value: Any) -> bool:
+    if isinstance(value, str):
+        return "$$" in value
+    if isinstance(value, Mapping):
+        return any(_mentions_context(item) for item in value.values())
+    if isinstance(value, list):
+        return any(_mentions_context(item) for item in value)
+    return False
 
 
 def _as_source(definition: Source | str | bytes | Mapping[str, Any]) -> Source:
@@ -248,6 +277,11 @@ class _Builder:
             workflow_type=self.workflow_type,
             name=name,
             pointer=pointer,
+            context_free=frozenset(
+                state_name
+                for state_name, definition in obj["States"].items()
+                if not _reads_context(definition, definition.get("QueryLanguage", language))
+            ),
         )
 
     def compile(self, pointer: str, function: Any, *values: Any) -> Any:

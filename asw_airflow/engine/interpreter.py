@@ -32,6 +32,7 @@ from asw_airflow.ir import (
 from asw_airflow.semantics import steps
 from asw_airflow.semantics.dataflow import DEFAULT_PAYLOAD_LIMIT, Frame, check_size, enter_state, make_context
 from asw_airflow.semantics.errors import TASK_FAILED, TIMEOUT, StatesError
+from asw_airflow.semantics.fast import fast_steps
 
 Status = Literal["SUCCEED", "FAILED", "TERMINATED"]
 Listener = Callable[[str, str], None]
@@ -113,10 +114,19 @@ class Execution:
         self.handlers = handlers or HandlerRegistry()
         self.history = History() if history else None
         self.payload_limit = payload_limit
-        self.context = dict(context) if context is not None else default_context(machine, input, self.clock.now())
+        self._context = dict(context) if context is not None else None
+        self._started = self.clock.now()
         self._stopped = _Cancel()
         self._deadline: datetime | None = None
         self._pure: dict[int, bool] = {}
+
+    @property
+    def context(self) -> dict[str, Any]:
+        """``$$`` without the per-state parts; the default one is built on first use (a uuid and
+        a timestamp cost more than a short execution of states that never read ``$$``)."""
+        if self._context is None:
+            self._context = default_context(self.machine, self.input, self._started)
+        return self._context
 
     def stop(self) -> None:
         self._stopped.set()
@@ -127,9 +137,10 @@ class Execution:
             self._deadline = start + timedelta(seconds=self.machine.timeout_seconds)
         self._record("ExecutionStart", content={"input": self.input})
         try:
-            check_size(self.input, self.payload_limit)
-            frame = Frame(self.context, self.variables, self.payload_limit)
-            output = self._run_machine(self.machine, self.input, frame, self._stopped)
+            size = check_size(self.input, self.payload_limit)
+            context = self.context if self._context is not None or _reads_context(self.machine) else {}
+            frame = Frame(context, self.variables, self.payload_limit)
+            output = self._run_machine(self.machine, self.input, frame, self._stopped, size)
         except StatesError as error:
             self._record("ExecutionFailed", exception=error.to_output())
             return ExecutionResult("FAILED", None, error.error, error.cause, self._events())
@@ -141,8 +152,15 @@ class Execution:
 
     # --- the state loop ---------------------------------------------------------------------
 
-    def _run_machine(self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel) -> Any:
-        """Run ``machine`` from StartAt to an End; the output of the last state, or a StatesError."""
+    def _run_machine(self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel, size: int | None = None) -> Any:
+        """Run ``machine`` from StartAt to an End; the output of the last state, or a StatesError.
+
+        ``size`` bounds the input's JSON size (None: unknown). Without history, listener or
+        deadline, the loop is :meth:`_run_fast`; this one also records and checks the clock.
+        """
+        if self.listener is None and self.history is None and self._deadline is None:
+            return self._run_fast(machine, input, frame, cancel, size)
+        free = machine.context_free
         variables: MutableMapping[str, Any] = frame.variables  # type: ignore[assignment]
         states = machine.states
         recording = self.listener is not None or self.history is not None
@@ -159,7 +177,7 @@ class Execution:
             if recording:
                 resource = state.resource.text if isinstance(state, TaskState) else ""
                 self._record(f"{state.type}NodeEnter", state.name, content={"input": value}, resource_name=resource)
-            outcome = run_state(state, value, frame, cancel)
+            outcome = run_state(state, value, frame, cancel, name not in free)
             if outcome.assigned:
                 variables.update(outcome.assigned)
             if recording:
@@ -168,17 +186,46 @@ class Execution:
             name = outcome.next
         return value
 
-    def _run_state(self, state: State, value: Any, frame: Frame, cancel: _Cancel) -> steps.StepOutcome:
-        """One state, with its Retry loop and Catchers."""
+    def _run_fast(self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel, size: int | None) -> Any:
+        """The state loop without recording: one call per state that has a fast step, else :meth:`_run_state`."""
+        variables: MutableMapping[str, Any] = frame.variables  # type: ignore[assignment]
+        states = machine.states
+        fast = fast_steps(machine)
+        free = machine.context_free
+        scope = frame.scope(None)
+        limit = frame.payload_limit
+        name: str | None = machine.start_at
+        value = input
+        while name is not None:
+            if cancel.is_set():
+                raise _Terminated
+            step = fast[name]
+            if step is not None:
+                name, value, size = step(value, size, scope, limit)
+                continue
+            outcome = self._run_state(states[name], value, frame, cancel, name not in free, size)
+            if outcome.assigned:
+                variables.update(outcome.assigned)
+            value = outcome.output
+            name = outcome.next
+            size = None
+        return value
+
+    def _run_state(
+        self, state: State, value: Any, frame: Frame, cancel: _Cancel, entered: bool = True, size: int | None = None
+    ) -> steps.StepOutcome:
+        """One state, with its Retry loop and Catchers; ``entered``: give it ``$$.State`` (it may read it)."""
         attempts: tuple[int, ...] | None = None
         retry_count = 0
         while True:
-            entered = enter_state(
-                frame.context, state.name, self.clock.now(), retry_count if isinstance(state, TaskState) else None
-            )
-            state_frame = frame.with_context(entered)
+            state_frame = frame
+            if entered:
+                context = enter_state(
+                    frame.context, state.name, self.clock.now(), retry_count if isinstance(state, TaskState) else None
+                )
+                state_frame = frame.with_context(context)
             try:
-                return self._step(state, value, state_frame, cancel, retry_count)
+                return self._step(state, value, state_frame, cancel, retry_count, size)
             except StatesError as error:
                 decision = steps.on_error(state, error, value, attempts, state_frame)
                 self._record(f"{state.type}NodeFailed", state.name, exception=error.to_output())
@@ -191,7 +238,7 @@ class Execution:
                     return steps.StepOutcome(decision.next, decision.output, decision.assigned)
                 raise
 
-    def _step(self, state: State, value: Any, frame: Frame, cancel: _Cancel, attempt: int) -> steps.StepOutcome:
+    def _step(self, state: State, value: Any, frame: Frame, cancel: _Cancel, attempt: int, size: int | None) -> steps.StepOutcome:
         kind = type(state)
         if kind is PassState:
             return steps.run_pass(state, value, frame)  # type: ignore[arg-type]
@@ -207,7 +254,7 @@ class Execution:
         if isinstance(state, FailState):
             steps.run_fail(state, value, frame)
         if isinstance(state, MapState):
-            return self._map(state, value, frame, cancel)
+            return self._map(state, value, frame, cancel, size)
         if isinstance(state, ParallelState):
             return self._parallel(state, value, frame, cancel)
         raise TypeError(f"unknown state type {state.type}")
@@ -247,7 +294,7 @@ class Execution:
 
     # --- Map and Parallel -------------------------------------------------------------------
 
-    def _map(self, state: MapState, value: Any, frame: Frame, cancel: _Cancel) -> steps.StepOutcome:
+    def _map(self, state: MapState, value: Any, frame: Frame, cancel: _Cancel, size: int | None) -> steps.StepOutcome:
         items = steps.map_items(state, value, frame)
         concurrency = steps.map_concurrency(state, value, frame)
         tolerance = steps.map_tolerance(state, value, frame)
@@ -256,8 +303,10 @@ class Execution:
         results: list[Any] = [None] * len(items)
         failures: dict[int, StatesError] = {}
 
+        item_size = steps.map_item_size(state, size)
+
         def iterate(index: int, item: Any, stop: _Cancel) -> Any:
-            return self._run_machine(state.iterator, item, frame.inner(context), stop)
+            return self._run_machine(state.iterator, item, frame.inner(context), stop, item_size)
 
         if concurrency == 1 or len(items) <= 1 or self._is_pure(state.iterator):
             for index, item in items:
@@ -328,6 +377,20 @@ class Execution:
 
     def _events(self) -> list[dict[str, Any]]:
         return self.history.events if self.history is not None else []
+
+
+def _reads_context(machine: Machine) -> bool:
+    """Whether any state, nested ones included, may read ``$$`` (cached on the machine)."""
+    reads = machine.memo.get("reads_context")
+    if reads is None:
+        reads = any(
+            name not in machine.context_free
+            or (isinstance(state, MapState) and _reads_context(state.iterator))
+            or (isinstance(state, ParallelState) and any(_reads_context(branch) for branch in state.branches))
+            for name, state in machine.states.items()
+        )
+        machine.memo["reads_context"] = reads
+    return reads
 
 
 def _execution_part(context: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ import json
 from collections import ChainMap
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from asw_airflow.ir import JSONATA, Setting, State
 from asw_airflow.semantics.errors import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
@@ -134,12 +134,21 @@ def apply_input_path(state: State, input: Any, frame: Frame) -> Any:
 
 
 def _select(path: Path | None, value: Any, frame: Frame) -> Any:
-    """InputPath/OutputPath: ``null`` (None) gives ``{}``; ``$`` skips the read, the common case."""
+    select = path_selector(path)
+    return value if select is None else select(frame.scope(value))
+
+
+def _empty_object(scope: Scope) -> dict[str, Any]:
+    return {}
+
+
+def path_selector(path: Path | None) -> Callable[[Scope], Any] | None:
+    """InputPath/OutputPath as a reader: ``null`` (None) gives ``{}``; None for ``$``, so callers skip the read."""
     if path is None:
-        return {}
+        return _empty_object
     if path.text == "$":
-        return value
-    return path.read(frame.scope(value))
+        return None
+    return path.read
 
 
 def effective_input(state: State, input: Any, frame: Frame) -> Any:
@@ -219,20 +228,23 @@ def finish(state: State, input: Any, result: Any, frame: Frame) -> tuple[Any, di
     return output, assigned
 
 
-def check_size(value: Any, limit: int | None, state_name: str | None = None) -> None:
-    """``States.DataLimitExceeded`` when ``value`` serialises to more than ``limit`` UTF-8 bytes."""
+def check_size(value: Any, limit: int | None, state_name: str | None = None) -> int | None:
+    """``States.DataLimitExceeded`` when ``value`` serialises to more than ``limit`` UTF-8 bytes.
+
+    Returns the size (None when there is no limit) so a caller can bound later sizes from it.
+    """
     if limit is None:
-        return
+        return None
     text = _COMPACT.encode(value)
-    # A code point is 1 to 4 UTF-8 bytes: only sizes between limit/4 and limit need the encoding.
-    if len(text) * 4 <= limit:
-        return
-    if len(text) > limit or len(text.encode("utf-8")) > limit:
+    # isascii is O(1) on CPython's compact strings: only non-ASCII text needs the encoding.
+    size = len(text) if text.isascii() else len(text.encode("utf-8"))
+    if size > limit:
         where = f"The state/task '{state_name}' returned" if state_name else "The input has"
         raise StatesError(
             DATA_LIMIT_EXCEEDED,
             f"{where} a result with a size exceeding the maximum number of bytes service limit ({limit}).",
         )
+    return size
 
 
 # --- settings read at run time -----------------------------------------------------------------

@@ -268,6 +268,14 @@ def map_items(state: MapState, input: Any, frame: Frame) -> list[tuple[int, Any]
     return selected
 
 
+def map_item_size(state: MapState, input_size: int | None) -> int | None:
+    """A bound of every iteration input's JSON size: the Map input's, since JSONPath items are parts
+    of it; None (unknown) when ItemSelector or JSONata Items builds them."""
+    if state.query_language == JSONATA or state.item_selector is not None:
+        return None
+    return input_size
+
+
 def map_concurrency(state: MapState, input: Any, frame: Frame) -> int:
     """How many iterations may run at once (0 = unbounded; TCSL's default is 1)."""
     value = input if state.query_language == JSONATA else apply_input_path(state, input, frame)

@@ -1,0 +1,192 @@
+"""Fast steps: JSONPath Pass, Choice and Succeed states compiled once per machine into one closure each.
+
+They compose the same pieces as ``steps.run_pass``/``run_choice``/``run_succeed`` (path readers,
+templates, Choice rules, ResultPath writes), with every decision that depends only on the
+definition (is InputPath ``$``? is there a Result?) taken once, so the engine's hot loop is one
+call per state: ``step(value, size, scope, limit) -> (next, output, size)``.
+
+``scope`` is the caller's scratch :class:`Scope` (its ``$$`` and variables), reused by setting
+``value``: allocating one per state showed in profiles. A step exists only for states that need
+no per-state context (``Machine.context_free``) and assign no variables.
+
+``size`` is an upper bound of the UTF-8 JSON size of ``value`` (None: unknown). Each step bounds
+its output from it (a ResultPath insert adds at most the result and the keys; a template renders
+at most its constants plus one input per ``$`` path read) and serialises only when the bound
+passes the limit, so ``States.DataLimitExceeded`` is raised exactly when the real size exceeds it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Mapping
+
+from asw_airflow.ir import JSONPATH, ChoiceState, Machine, PassState, State, SucceedState
+from asw_airflow.semantics.dataflow import check_size, path_selector
+from asw_airflow.semantics.intrinsics import is_intrinsic
+from asw_airflow.semantics.paths import ReferencePath, compile_path
+from asw_airflow.semantics.scope import Scope
+
+FastStep = Callable[[Any, "int | None", Scope, "int | None"], tuple["str | None", Any, "int | None"]]
+_MEMO_KEY = "fast_steps"
+
+
+def fast_steps(machine: Machine) -> Mapping[str, FastStep | None]:
+    """Each state's fast step, None where the state needs the general path; built once per machine."""
+    compiled = machine.memo.get(_MEMO_KEY)
+    if compiled is None:
+        free = machine.context_free
+        compiled = {name: compile_fast_step(state) if name in free else None for name, state in machine.states.items()}
+        machine.memo[_MEMO_KEY] = compiled
+    return compiled
+
+
+def compile_fast_step(state: State) -> FastStep | None:
+    """The fast step of ``state``, or None when it is not a JSONPath Pass/Choice/Succeed without Assign."""
+    if state.query_language != JSONPATH or state.assign is not None:
+        return None
+    if type(state) is PassState:
+        return _pass_step(state)
+    if type(state) is ChoiceState:
+        if any(rule.assign is not None for rule in state.branching.rules):
+            return None
+        return _choice_step(state)
+    if type(state) is SucceedState:
+        return _choice_step(state)
+    return None
+
+
+def _pass_step(state: PassState) -> FastStep:
+    """``steps.run_pass``: Result, or InputPath + Parameters; ResultSelector; ResultPath; OutputPath; size check."""
+    next_state = None if state.end else state.next
+    name = state.name
+    has_result, constant = state.has_result, state.result
+    constant_size = _json_size(constant)
+    select_input = path_selector(state.input_path)
+    select_output = path_selector(state.output_path)
+    render = None if state.parameters is None else state.parameters.render
+    render_bound = None if state.parameters is None else _template_bound(state.parameters.source)
+    selector = None if state.result_selector is None else state.result_selector.render
+    selector_bound = None if state.result_selector is None else _template_bound(state.result_selector.source)
+    result_path = state.result_path
+    replaces = result_path is not None and not result_path.steps
+    write = None if result_path is None or replaces else result_path.write
+    insert_size = 0 if write is None else _insert_overhead(result_path)  # type: ignore[arg-type]
+
+    def step(value: Any, size: int | None, scope: Scope, limit: int | None) -> tuple[str | None, Any, int | None]:
+        if has_result:
+            result, bound = constant, constant_size
+        else:
+            if select_input is None:
+                result = value
+            else:
+                scope.value = value
+                result = select_input(scope)
+            bound = size
+            if render is not None:
+                scope.value = result
+                result = render(scope)
+                bound = _bounded(render_bound, size)
+        if selector is not None:
+            scope.value = result
+            result = selector(scope)
+            bound = _bounded(selector_bound, bound)
+        if write is not None:
+            output = write(value, result)
+            bound = None if bound is None or size is None else size + bound + insert_size
+        elif not replaces:
+            output, bound = value, size
+        else:
+            output = result
+        if select_output is not None:
+            scope.value = output
+            output = select_output(scope)
+        if limit is not None and (bound is None or bound > limit):
+            bound = check_size(output, limit, name)
+        return next_state, output, bound
+
+    return step
+
+
+def _choice_step(state: ChoiceState | SucceedState) -> FastStep:
+    """``steps.run_choice`` (or ``run_succeed``): InputPath, the first matching rule's Next, OutputPath.
+
+    The output is a part of the input, so the input's size bound still holds.
+    """
+    select_input = path_selector(state.input_path)
+    select_output = path_selector(state.output_path)
+    branching = state.branching if isinstance(state, ChoiceState) else None
+
+    def step(value: Any, size: int | None, scope: Scope, limit: int | None) -> tuple[str | None, Any, int | None]:
+        if select_input is not None:
+            scope.value = value
+            value = select_input(scope)
+        if branching is None:
+            next_state = None
+        else:
+            scope.value = value
+            next_state = branching.next_state(branching.select(scope))
+        if select_output is not None:
+            scope.value = value
+            value = select_output(scope)
+        return next_state, value, size
+
+    return step
+
+
+# --- size bounds --------------------------------------------------------------------------------
+
+
+def _json_size(value: Any) -> int:
+    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def _bounded(template_bound: tuple[int, int] | None, size: int | None) -> int | None:
+    """Bound of a render from its template's (constant bytes, ``$`` reads) and the bound of ``$``."""
+    if template_bound is None or size is None:
+        return None
+    constant, reads = template_bound
+    return constant + reads * size
+
+
+def _insert_overhead(path: ReferencePath) -> int:
+    """Bytes a ResultPath write adds besides the result: per key its quoted name, ``:`` and ``,``, and
+    ``{}`` if the object on the way is missing (replacing a value or an array item adds nothing)."""
+    return sum(_json_size(step) + 4 for step in path.steps if isinstance(step, str))
+
+
+class _Unbounded(Exception):
+    pass
+
+
+def _template_bound(source: Any) -> tuple[int, int] | None:
+    """(constant bytes, reads) such that a render is at most ``constant + reads * size($)``.
+
+    Each ``key.$`` that is a Reference Path on ``$`` renders a part of ``$``; anything else (``$$``,
+    variables, intrinsics, wildcard paths) has no such bound, and then None: the step measures.
+    """
+    reads = 0
+
+    def skeleton(value: Any) -> Any:
+        nonlocal reads
+        if isinstance(value, list):
+            return [skeleton(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        shaped: dict[str, Any] = {}
+        for key, item in value.items():
+            if not key.endswith(".$"):
+                shaped[key] = skeleton(item)
+                continue
+            if not isinstance(item, str) or is_intrinsic(item):
+                raise _Unbounded
+            path = compile_path(item)
+            if path.root != "$" or not path.is_reference:
+                raise _Unbounded
+            reads += 1
+            shaped[key[:-2]] = 0  # one byte, where the read value goes
+        return shaped
+
+    try:
+        return _json_size(skeleton(source)), reads
+    except _Unbounded:
+        return None
