@@ -273,7 +273,7 @@ def _compile_path(text: Any, field_name: str) -> Path:
 
 def _reader(text: Any, field_name: str) -> Callable[[Scope], Any]:
     """Read a Variable or ``...Path`` operand, failing as AWS does when it matches nothing."""
-    read = _compile_path(text, field_name).read
+    read = _compile_path(text, field_name).reader()
 
     def read_or_fail(scope: Scope) -> Any:
         try:

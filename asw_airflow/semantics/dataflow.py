@@ -148,7 +148,7 @@ def path_selector(path: Path | None) -> Callable[[Scope], Any] | None:
         return _empty_object
     if path.text == "$":
         return None
-    return path.read
+    return path.reader()
 
 
 def effective_input(state: State, input: Any, frame: Frame) -> Any:
