@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
-from typing import Any
+from pathlib import Path
+from typing import Any, Iterator
 
 from asw_airflow.airflow.compiler import build_dag
 from asw_airflow.airflow.runner import RunResult, run_dag
-from asw_airflow.airflow.sidecar import Sidecar
+from asw_airflow.airflow.sidecar import DEFAULT_CONNECTION_ID, Sidecar
 from asw_airflow.engine.handlers import HandlerRegistry
 from asw_airflow.engine.interpreter import run_execution
 from asw_airflow.ir import build_machine
@@ -28,3 +30,16 @@ def run_both(definition: dict, input: Any, handlers: HandlerRegistry | None = No
     airflow = run_dag(dag, input)
     engine = run_execution(machine, input, handlers=handlers or HandlerRegistry())
     return airflow, engine
+
+
+@contextlib.contextmanager
+def cloud_connection(monkeypatch: Any, functions: Path | str, workflows: Path | str | None = None) -> Iterator[Any]:
+    """A local emulator reached through the default ``tencentcloud`` connection, as ``asw run --engine airflow`` does."""
+    from asw_airflow.airflow.integrations import connection_env
+    from asw_airflow.tencentcloud.local import LOCAL_POLL_INTERVAL, local_cloud
+
+    with local_cloud(functions, workflows) as cloud:
+        env = connection_env(DEFAULT_CONNECTION_ID, cloud.credentials, cloud.emulator.endpoint, "ap-guangzhou", LOCAL_POLL_INTERVAL)
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        yield cloud

@@ -142,3 +142,61 @@ def test_wait_defers_until_the_deadline():
     definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 1, "End": True}}}
     airflow, engine = run_both(definition, {"a": 1})
     assert airflow.output == engine.output == {"a": 1}
+
+
+def test_map_over_more_than_max_map_length_items_runs_on_the_engine_in_its_items_task(monkeypatch):
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+
+    monkeypatch.setenv("AIRFLOW__CORE__MAX_MAP_LENGTH", "3")
+    definition = {"StartAt": "Each", "States": {"Each": {
+        "Type": "Map", "MaxConcurrency": 0, "End": True,
+        "Iterator": {"StartAt": "Double", "States": {"Double": {"Type": "Pass", "Parameters": {"v.$": "States.MathAdd($, $)"}, "End": True}}},
+    }}}
+
+    def expanded(run) -> int:
+        with create_session() as session:
+            return session.query(TaskInstance).filter(
+                TaskInstance.run_id == run.run_id, TaskInstance.task_id == "Each.iteration.Double", TaskInstance.map_index >= 0
+            ).count()
+
+    for items in ([1, 2, 3], [1, 2, 3, 4, 5]):
+        airflow, engine = run_both(definition, items)
+        assert airflow.status == engine.status == "SUCCEED"
+        assert airflow.output == engine.output == [{"v": 2 * i} for i in items]
+        assert expanded(airflow) == (len(items) if len(items) <= 3 else 0)
+
+
+def test_assign_variables_flow_into_and_out_of_a_loop():
+    definition = {
+        "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Assign": {"limit": 3, "total": 0}, "Next": "Inc"},
+            "Inc": {"Type": "Pass", "Assign": {"total.$": "States.MathAdd($total, 1)"}, "Next": "Check"},
+            "Check": {"Type": "Choice", "Choices": [{"Variable": "$total", "NumericGreaterThanEqualsPath": "$limit", "Next": "After"}], "Default": "Inc"},
+            "After": {"Type": "Pass", "Parameters": {"total.$": "$total", "limit.$": "$limit"}, "End": True},
+        },
+    }
+    airflow, engine = run_both(definition, {})
+    assert airflow.output == engine.output == {"total": 3, "limit": 3}
+
+
+def test_assign_variables_reach_a_nested_map_and_leave_an_engine_run_map():
+    inner = {"StartAt": "Scale", "States": {"Scale": {"Type": "Pass", "Parameters": {"v.$": "States.MathAdd($, $offset)"}, "End": True}}}
+    definition = {
+        "StartAt": "Init",
+        "States": {
+            "Init": {"Type": "Pass", "Assign": {"offset": 10}, "Next": "Outer"},
+            "Outer": {"Type": "Map", "ItemsPath": "$.rows", "Next": "Tally",
+                      "Iterator": {"StartAt": "Inner", "States": {"Inner": {"Type": "Map", "Iterator": inner, "End": True}}}},
+            "Tally": {"Type": "Map", "Retry": [{"ErrorEquals": ["States.ALL"]}], "ItemsPath": "$[0]", "Assign": {"count.$": "States.ArrayLength($)"},
+                      "Iterator": {"StartAt": "Keep", "States": {"Keep": {"Type": "Pass", "End": True}}}, "Next": "Report"},
+            "Report": {"Type": "Pass", "Parameters": {"count.$": "$count", "offset.$": "$offset", "rows.$": "$"}, "End": True},
+        },
+    }
+    machine, dag = compile_definition(definition)
+    assert type(dag.get_task("Outer.iteration.Inner")).__name__ == "EngineRegionOperator"
+    assert type(dag.get_task("Tally")).__name__ == "EngineRegionOperator"
+    airflow, engine = run_both(definition, {"rows": [[1, 2], [3]]})
+    assert airflow.status == engine.status == "SUCCEED", (airflow.error, airflow.cause, engine.error, engine.cause)
+    assert airflow.output == engine.output == {"count": 2, "offset": 10, "rows": [{"v": 11}, {"v": 12}]}

@@ -1,0 +1,150 @@
+"""Wait, Retry delays and sync-run Tasks give their worker slot back: the task defers, a trigger waits, the task resumes.
+
+``dag.test()`` runs each trigger inline after the task instance ended DEFERRED; the
+``deferrals`` fixture records every such hand-over (task, trigger, its arguments, how long
+it waited) around Airflow's own ``_run_inline_trigger``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import SCF, cloud_connection, compile_definition, run_both
+
+from asw_airflow.airflow.runner import run_dag
+from asw_airflow.semantics.errors import StatesError
+
+APP = "qrn:qcs:asw:ap-guangzhou:1250000000:sdk:json:qcloud"
+TIMER = "asw_airflow.airflow.triggers.StateTimerTrigger"
+JOB = "asw_airflow.tencentcloud.triggers.TencentCloudJobTrigger"
+
+
+@dataclass
+class Deferral:
+    task_id: str
+    classpath: str
+    kwargs: dict[str, Any]
+    deferred_at: float
+    waited: float
+    event: Any
+
+    def delay(self) -> float:
+        """Seconds from the deferral to the trigger's ``moment``."""
+        return datetime.fromisoformat(self.kwargs["moment"]).timestamp() - self.deferred_at
+
+
+@pytest.fixture
+def deferrals(monkeypatch):
+    from airflow.sdk.definitions import dag as dag_module
+
+    seen: list[Deferral] = []
+    real = dag_module._run_inline_trigger
+
+    def record(trigger, ti):
+        deferred_at, started = time.time(), time.monotonic()
+        event = real(trigger, ti)
+        classpath, kwargs = trigger.serialize()
+        seen.append(Deferral(ti.task_id, classpath, kwargs, deferred_at, time.monotonic() - started, event and event.payload))
+        return event
+
+    monkeypatch.setattr(dag_module, "_run_inline_trigger", record)
+    return seen
+
+
+def test_wait_defers_to_a_timer_at_the_computed_moment(deferrals):
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "SecondsPath": "$.s", "End": True}}}
+    airflow, engine = run_both(definition, {"s": 2})
+    assert airflow.output == engine.output == {"s": 2}
+    (wait,) = deferrals
+    assert (wait.task_id, wait.classpath) == ("W", TIMER)
+    assert 1.5 < wait.delay() <= 2.05 and wait.waited > 1.5
+
+
+def test_wait_with_a_past_timestamp_does_not_defer(deferrals):
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Timestamp": "2020-01-01T00:00:00Z", "End": True}}}
+    airflow, _ = run_both(definition, {"a": 1})
+    assert airflow.output == {"a": 1} and deferrals == []
+
+
+def test_retry_delays_are_deferrals_with_asl_backoff(handlers, deferrals):
+    calls = []
+
+    def flaky(invocation):
+        calls.append(invocation.attempt)
+        if len(calls) < 3:
+            raise StatesError("Scf.Busy", f"attempt {invocation.attempt}")
+        return {"ok": invocation.attempt}
+
+    handlers.register_kind("scf", flaky)
+    definition = {"StartAt": "Call", "States": {"Call": {
+        "Type": "Task", "Resource": SCF + "busy", "End": True,
+        "Retry": [{"ErrorEquals": ["Scf.Busy"], "IntervalSeconds": 1, "MaxAttempts": 3, "BackoffRate": 2}],
+    }}}
+    run = run_dag(compile_definition(definition)[1], {})
+    assert run.output == {"ok": 2} and calls == [0, 1, 2]
+    assert [(d.task_id, d.classpath, d.kwargs["payload"]["retry_count"]) for d in deferrals] == [("Call", TIMER, 1), ("Call", TIMER, 2)]
+    first, second = (d.delay() for d in deferrals)
+    assert 0.5 < first <= 1.05 and 1.5 < second <= 2.05
+
+
+def _functions(tmp_path: Path) -> Path:
+    """A function that logs each invocation to a file, so a test can count them."""
+    function = tmp_path / "functions" / "count"
+    function.mkdir(parents=True)
+    log = tmp_path / "invocations.log"
+    (function / "index.py").write_text(
+        "def main_handler(event, context):\n"
+        f"    with open({str(log)!r}, 'a') as f:\n"
+        "        f.write('x\\n')\n"
+        "    return {'seen': event}\n"
+    )
+    return tmp_path / "functions"
+
+
+def _invocations(tmp_path: Path) -> int:
+    log = tmp_path / "invocations.log"
+    return len(log.read_text().splitlines()) if log.exists() else 0
+
+
+def test_sync_run_child_execution_defers_to_the_job_trigger_and_is_started_once(tmp_path, monkeypatch, deferrals):
+    workflows = tmp_path / "workflows"
+    workflows.mkdir()
+    (workflows / "child.json").write_text(
+        '{"StartAt": "Call", "States": {"Call": {"Type": "Task", "Resource": "' + SCF + 'count", "End": true}}}'
+    )
+    definition = {"StartAt": "Child", "States": {"Child": {
+        "Type": "Task", "Resource": f"{APP}:asw:StartExecution.sync",
+        "Parameters": {"StateMachineResourceName": "child", "Input": {"n.$": "$.n"}},
+        "ResultPath": "$.child", "End": True,
+    }}}
+    with cloud_connection(monkeypatch, _functions(tmp_path), workflows):
+        run = run_dag(compile_definition(definition)[1], {"n": 7})
+    assert run.status == "SUCCEED", (run.error, run.cause)
+    assert run.output == {"n": 7, "child": {"seen": {"n": 7}}}
+    (job,) = deferrals
+    assert (job.task_id, job.classpath, job.kwargs["handle"]["kind"]) == ("Child", JOB, "asw")
+    assert job.kwargs["tencentcloud_conn_id"] == "tencentcloud_default" and job.event["status"] == "success"
+    assert _invocations(tmp_path) == 1  # resumed from the trigger's event, not by starting the child again
+
+
+def test_sync_run_function_defers_and_a_failed_job_reaches_catch(tmp_path, monkeypatch, deferrals):
+    functions = _functions(tmp_path)
+    (functions / "boom").mkdir()
+    (functions / "boom" / "index.py").write_text("def main_handler(event, context):\n    raise ValueError('no')\n")
+    definition = {"StartAt": "Count", "States": {
+        "Count": {"Type": "Task", "Resource": f"{APP}:scf:Invoke.sync/count", "ResultPath": "$.job", "Next": "Boom"},
+        "Boom": {"Type": "Task", "Resource": f"{APP}:scf:Invoke.sync/boom", "ResultPath": "$.job2", "End": True,
+                 "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Handled"}]},
+        "Handled": {"Type": "Pass", "End": True},
+    }}
+    with cloud_connection(monkeypatch, functions):
+        run = run_dag(compile_definition(definition)[1], {})
+    assert run.status == "SUCCEED", (run.error, run.cause)
+    assert run.output["job"]["Status"] == "FINISHED" and run.output["error"]["Error"] == "States.TaskFailed"
+    assert [(d.task_id, d.classpath, d.kwargs["handle"]["kind"]) for d in deferrals] == [("Count", JOB, "scf"), ("Boom", JOB, "scf")]
+    assert _invocations(tmp_path) == 1
