@@ -140,7 +140,7 @@ class Execution:
             size = check_size(self.input, self.payload_limit)
             context = self.context if self._context is not None or _reads_context(self.machine) else {}
             frame = Frame(context, self.variables, self.payload_limit)
-            output = self._run_machine(self.machine, self.input, frame, self._stopped, size)
+            output, _ = self._run_machine(self.machine, self.input, frame, self._stopped, size)
         except StatesError as error:
             self._record("ExecutionFailed", exception=error.to_output())
             return ExecutionResult("FAILED", None, error.error, error.cause, self._events())
@@ -152,11 +152,14 @@ class Execution:
 
     # --- the state loop ---------------------------------------------------------------------
 
-    def _run_machine(self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel, size: int | None = None) -> Any:
-        """Run ``machine`` from StartAt to an End; the output of the last state, or a StatesError.
+    def _run_machine(
+        self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel, size: int | None = None
+    ) -> tuple[Any, int | None]:
+        """Run ``machine`` from StartAt to an End: the last state's output and a bound of its JSON size.
 
-        ``size`` bounds the input's JSON size (None: unknown). Without history, listener or
-        deadline, the loop is :meth:`_run_fast`; this one also records and checks the clock.
+        ``size`` bounds the input's JSON size (None: unknown), so does the returned one. Without
+        history, listener or deadline, the loop is :meth:`_run_fast`; this one also records and
+        checks the clock.
         """
         if self.listener is None and self.history is None and self._deadline is None:
             return self._run_fast(machine, input, frame, cancel, size)
@@ -184,9 +187,11 @@ class Execution:
                 self._record(f"{state.type}NodeExit", state.name, content={"output": outcome.output}, resource_name=resource)
             value = outcome.output
             name = outcome.next
-        return value
+        return value, None
 
-    def _run_fast(self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel, size: int | None) -> Any:
+    def _run_fast(
+        self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel, size: int | None
+    ) -> tuple[Any, int | None]:
         """The state loop without recording: one call per state that has a fast step, else :meth:`_run_state`."""
         variables: MutableMapping[str, Any] = frame.variables  # type: ignore[assignment]
         states = machine.states
@@ -209,7 +214,7 @@ class Execution:
             value = outcome.output
             name = outcome.next
             size = None
-        return value
+        return value, size
 
     def _run_state(
         self, state: State, value: Any, frame: Frame, cancel: _Cancel, entered: bool = True, size: int | None = None
@@ -304,22 +309,27 @@ class Execution:
         failures: dict[int, StatesError] = {}
 
         item_size = steps.map_item_size(state, size)
+        results_size: int | None = None
 
         def iterate(index: int, item: Any, stop: _Cancel) -> Any:
-            return self._run_machine(state.iterator, item, frame.inner(context), stop, item_size)
+            return self._run_machine(state.iterator, item, frame.inner(context), stop, item_size)[0]
 
         if concurrency == 1 or len(items) <= 1 or self._is_pure(state.iterator):
+            # Sequential: the iterations' size bounds add up to one for the results array.
+            results_size = 1 + len(items) if items else 2  # brackets and commas
             for index, item in items:
                 try:
-                    results[index] = iterate(index, item, cancel)
+                    results[index], output_size = self._run_machine(state.iterator, item, frame.inner(context), cancel, item_size)
                 except StatesError as error:
                     if not tolerant:
                         raise
                     failures[index] = error
+                    output_size = None
+                results_size = None if results_size is None or output_size is None else results_size + output_size
         else:
             workers = len(items) if concurrency == 0 else min(concurrency, len(items))
             self._fan_out(items, iterate, workers, cancel, results, failures, tolerant)
-        return steps.map_collect(state, value, results, failures, frame, tolerance)
+        return steps.map_collect(state, value, results, failures, frame, tolerance, sizes=(size, results_size))
 
     def _parallel(self, state: ParallelState, value: Any, frame: Frame, cancel: _Cancel) -> steps.StepOutcome:
         branch_input = steps.parallel_input(state, value, frame)
@@ -328,7 +338,7 @@ class Execution:
         results: list[Any] = [None] * len(branches)
 
         def run_branch(index: int, branch: Machine, stop: _Cancel) -> Any:
-            return self._run_machine(branch, branch_input, frame.inner(context), stop)
+            return self._run_machine(branch, branch_input, frame.inner(context), stop)[0]
 
         if len(branches) <= 1 or all(self._is_pure(branch) for branch in state.branches):
             for index, branch in branches:

@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping
 
 from asw_airflow.ir import JSONATA, Setting, State
 from asw_airflow.semantics.errors import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
-from asw_airflow.semantics.paths import Path
+from asw_airflow.semantics.paths import Path, ReferencePath
 from asw_airflow.semantics.scope import Scope
 
 DEFAULT_PAYLOAD_LIMIT = 256 * 1024
@@ -211,11 +211,15 @@ def jsonata_output(state: State, input: Any, result: Any, frame: Frame, default:
     return state.output.render(bindings(frame, input, result), "Output")
 
 
-def finish(state: State, input: Any, result: Any, frame: Frame) -> tuple[Any, dict[str, Any]]:
+def finish(
+    state: State, input: Any, result: Any, frame: Frame, sizes: tuple[int | None, int | None] = (None, None)
+) -> tuple[Any, dict[str, Any]]:
     """Output and assignments of a state that produced ``result`` (Pass, Task, Map, Parallel).
 
     JSONPath: ResultSelector, Assign on the selected result, ResultPath, OutputPath. JSONata:
-    Output (default: the result) and Assign. The output is checked against the payload limit.
+    Output (default: the result) and Assign. The output is checked against the payload limit,
+    without serialising it when ``sizes`` (bounds of the input's and the result's JSON sizes,
+    None where unknown) bound it within the limit.
     """
     if state.query_language == JSONATA:
         output = jsonata_output(state, input, result, frame, result)
@@ -224,8 +228,31 @@ def finish(state: State, input: Any, result: Any, frame: Frame) -> tuple[Any, di
         selected = select_result(state, result, frame)
         assigned = assign_variables(state.assign, state, input, selected, frame)
         output = merge_result(state, input, selected, frame)
-    check_size(output, frame.payload_limit, state.name)
+    limit = frame.payload_limit
+    bound = output_bound(state, *sizes)
+    if bound is None or limit is None or bound > limit:
+        check_size(output, limit, state.name)
     return output, assigned
+
+
+def output_bound(state: State, input_size: int | None, result_size: int | None) -> int | None:
+    """A bound of the JSON size of a JSONPath state's output from bounds of its input's and its
+    result's (None when unknown: then measure). ResultPath adds at most the result and
+    :func:`insert_overhead`; OutputPath only selects. ResultSelector and JSONata give None."""
+    if state.query_language == JSONATA or getattr(state, "result_selector", None) is not None:
+        return None
+    path = state.result_path  # type: ignore[attr-defined]
+    if path is None:
+        return input_size
+    if result_size is None or (path.steps and input_size is None):
+        return None
+    return result_size if not path.steps else input_size + result_size + insert_overhead(path)  # type: ignore[operator]
+
+
+def insert_overhead(path: ReferencePath) -> int:
+    """Bytes a ResultPath write adds besides the result: per key its quoted name, ``:`` and ``,``,
+    and ``{}`` if the object on the way is missing (replacing a value or an array item adds nothing)."""
+    return sum(len(_COMPACT.encode(step).encode("utf-8")) + 4 for step in path.steps if isinstance(step, str))
 
 
 def check_size(value: Any, limit: int | None, state_name: str | None = None) -> int | None:

@@ -21,9 +21,9 @@ import json
 from typing import Any, Callable, Mapping
 
 from asw_airflow.ir import JSONPATH, ChoiceState, Machine, PassState, State, SucceedState
-from asw_airflow.semantics.dataflow import check_size, path_selector
+from asw_airflow.semantics.dataflow import check_size, insert_overhead, path_selector
 from asw_airflow.semantics.intrinsics import is_intrinsic
-from asw_airflow.semantics.paths import ReferencePath, compile_path
+from asw_airflow.semantics.paths import compile_path
 from asw_airflow.semantics.scope import Scope
 
 FastStep = Callable[[Any, "int | None", Scope, "int | None"], tuple["str | None", Any, "int | None"]]
@@ -70,7 +70,7 @@ def _pass_step(state: PassState) -> FastStep:
     result_path = state.result_path
     replaces = result_path is not None and not result_path.steps
     write = None if result_path is None or replaces else result_path.write
-    insert_size = 0 if write is None else _insert_overhead(result_path)  # type: ignore[arg-type]
+    insert_size = 0 if write is None else insert_overhead(result_path)  # type: ignore[arg-type]
 
     def step(value: Any, size: int | None, scope: Scope, limit: int | None) -> tuple[str | None, Any, int | None]:
         if has_result:
@@ -146,12 +146,6 @@ def _bounded(template_bound: tuple[int, int] | None, size: int | None) -> int | 
         return None
     constant, reads = template_bound
     return constant + reads * size
-
-
-def _insert_overhead(path: ReferencePath) -> int:
-    """Bytes a ResultPath write adds besides the result: per key its quoted name, ``:`` and ``,``, and
-    ``{}`` if the object on the way is missing (replacing a value or an array item adds nothing)."""
-    return sum(_json_size(step) + 4 for step in path.steps if isinstance(step, str))
 
 
 class _Unbounded(Exception):

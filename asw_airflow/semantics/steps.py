@@ -182,9 +182,15 @@ def task_timeout(state: TaskState, input: Any, frame: Frame) -> int | None:
     return resolve_integer(state.timeout, input, frame, state.name, minimum=1)
 
 
-def task_output(state: RecoverableState | PassState, input: Any, result: Any, frame: Frame) -> StepOutcome:
-    """Output and assignments of a Task (or Map/Parallel) that returned ``result``."""
-    output, assigned = finish(state, input, result, frame)
+def task_output(
+    state: RecoverableState | PassState,
+    input: Any,
+    result: Any,
+    frame: Frame,
+    sizes: tuple[int | None, int | None] = (None, None),
+) -> StepOutcome:
+    """Output and assignments of a Task (or Map/Parallel) that returned ``result`` (``sizes``: see :func:`finish`)."""
+    output, assigned = finish(state, input, result, frame, sizes)
     return StepOutcome(_next(state), output, assigned)
 
 
@@ -307,13 +313,15 @@ def map_collect(
     failures: Mapping[int, StatesError],
     frame: Frame,
     tolerance: tuple[int | None, float | None] = (None, None),
+    sizes: tuple[int | None, int | None] = (None, None),
 ) -> StepOutcome:
     """The Map's outcome from its iterations' results (item order) and failures (by index).
 
     ``tolerance`` is what :func:`map_tolerance` returned before the iterations ran (AWS checks it
     first). A failure beyond it raises: the first failing iteration's own error when nothing is
     tolerated, ``States.ExceedToleratedFailureThreshold`` otherwise. Tolerated failures appear
-    in the results as their error output.
+    in the results as their error output. ``sizes`` may bound the JSON sizes of the input and
+    of the results array (see :func:`finish`).
     """
     if failures:
         count, percentage = tolerance
@@ -325,7 +333,8 @@ def map_collect(
         if not (within_count or within_percentage):
             raise StatesError(EXCEED_TOLERATED_FAILURE_THRESHOLD, "The specified tolerated failure threshold was exceeded")
         results = [failures[i].to_output() if i in failures else result for i, result in enumerate(results)]
-    return task_output(state, input, list(results), frame)
+        sizes = (sizes[0], None)
+    return task_output(state, input, list(results), frame, sizes)
 
 
 # --- Parallel ----------------------------------------------------------------------------------

@@ -107,3 +107,16 @@ def test_general_and_fast_raise_the_same_error() -> None:
     with pytest.raises(StatesError) as fast:
         step({}, 2, Frame().scope(None), 20)
     assert (fast.value.error, fast.value.cause) == (general.value.error, general.value.cause)
+
+
+def test_a_map_output_bounded_by_its_iterations_is_checked_exactly() -> None:
+    iterator = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "é", "ResultPath": "$.r", "End": True}}}
+    map_state = {"Type": "Map", "ItemsPath": "$.items", "Iterator": iterator, "ResultPath": "$.out", "End": True}
+    machine = build_machine({"StartAt": "M", "States": {"M": map_state}})
+    value = {"items": [{"n": i} for i in range(5)]}
+    output = run_execution(machine, value, payload_limit=None).output
+    assert output["out"] == [{"n": i, "r": "é"} for i in range(5)]
+    exact = check_size(output, 10**9)
+    assert run_execution(machine, value, payload_limit=exact).status == "SUCCEED"
+    failed = run_execution(machine, value, payload_limit=exact - 1)
+    assert (failed.error, "'M'" in (failed.cause or "")) == (DATA_LIMIT_EXCEEDED, True)
