@@ -132,10 +132,11 @@ class Execution:
         self._stopped.set()
 
     def run(self) -> ExecutionResult:
-        start = self.clock.now()
         if self.machine.timeout_seconds is not None:
-            self._deadline = start + timedelta(seconds=self.machine.timeout_seconds)
-        self._record("ExecutionStart", content={"input": self.input})
+            self._deadline = self.clock.now() + timedelta(seconds=self.machine.timeout_seconds)
+        recording = self.listener is not None or self.history is not None
+        if recording:
+            self._record("ExecutionStart", content={"input": self.input})
         try:
             size = check_size(self.input, self.payload_limit)
             context = self.context if self._context is not None or _reads_context(self.machine) else {}
@@ -147,7 +148,8 @@ class Execution:
         except _Terminated:
             self._record("ExecutionTerminated")
             return ExecutionResult("TERMINATED", history=self._events())
-        self._record("ExecutionSucceed", content={"output": output})
+        if recording:
+            self._record("ExecutionSucceed", content={"output": output})
         return ExecutionResult("SUCCEED", output, history=self._events())
 
     # --- the state loop ---------------------------------------------------------------------
@@ -311,15 +313,20 @@ class Execution:
         item_size = steps.map_item_size(state, size)
         results_size: int | None = None
 
+        # Iterations that assign nothing cannot tell one variable scope from another: share one.
+        shared = None if _assigns(state.iterator) else frame.inner(context)
+
         def iterate(index: int, item: Any, stop: _Cancel) -> Any:
-            return self._run_machine(state.iterator, item, frame.inner(context), stop, item_size)[0]
+            return self._run_machine(state.iterator, item, shared or frame.inner(context), stop, item_size)[0]
 
         if concurrency == 1 or len(items) <= 1 or self._is_pure(state.iterator):
             # Sequential: the iterations' size bounds add up to one for the results array.
             results_size = 1 + len(items) if items else 2  # brackets and commas
             for index, item in items:
                 try:
-                    results[index], output_size = self._run_machine(state.iterator, item, frame.inner(context), cancel, item_size)
+                    results[index], output_size = self._run_machine(
+                        state.iterator, item, shared or frame.inner(context), cancel, item_size
+                    )
                 except StatesError as error:
                     if not tolerant:
                         raise
@@ -387,6 +394,20 @@ class Execution:
 
     def _events(self) -> list[dict[str, Any]]:
         return self.history.events if self.history is not None else []
+
+
+def _assigns(machine: Machine) -> bool:
+    """Whether any of the machine's own states may set variables (Assign on it, a Choice rule or a Catcher)."""
+    assigns = machine.memo.get("assigns")
+    if assigns is None:
+        assigns = any(
+            state.assign is not None
+            or any(catcher.assign is not None for catcher in getattr(state, "catch", ()))
+            or (isinstance(state, ChoiceState) and any(rule.assign is not None for rule in state.branching.rules))
+            for state in machine.states.values()
+        )
+        machine.memo["assigns"] = assigns
+    return assigns
 
 
 def _reads_context(machine: Machine) -> bool:
