@@ -61,19 +61,25 @@ class _Cancel:
 
     A plain attribute, not a ``threading.Event``: nobody waits on it, it is only polled between
     states, and assigning a bool is atomic; an Event per execution showed in short executions.
+    Setting one sets its children, so the poll is one attribute read (``stopped``), not a walk up.
     """
 
-    __slots__ = ("_set", "_parent")
+    __slots__ = ("stopped", "_children")
 
     def __init__(self, parent: _Cancel | None = None):
-        self._set = False
-        self._parent = parent
+        self._children: list[_Cancel] = []
+        self.stopped = False
+        if parent is not None:
+            parent._children.append(self)  # before reading the flag: a set() in between reaches us
+            self.stopped = parent.stopped
 
     def set(self) -> None:
-        self._set = True
+        self.stopped = True
+        for child in list(self._children):
+            child.set()
 
     def is_set(self) -> bool:
-        return self._set or (self._parent is not None and self._parent.is_set())
+        return self.stopped
 
 
 def default_context(machine: Machine, input: Any, start_time: datetime, name: str | None = None) -> dict[str, Any]:
@@ -204,7 +210,7 @@ class Execution:
         name: str | None = machine.start_at
         value = input
         while name is not None:
-            if cancel.is_set():
+            if cancel.stopped:
                 raise _Terminated
             step = fast[name]
             if step is not None:

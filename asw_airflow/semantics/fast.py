@@ -63,13 +63,13 @@ def _pass_step(state: PassState) -> FastStep:
     constant_size = _json_size(constant)
     select_input = path_selector(state.input_path)
     select_output = path_selector(state.output_path)
-    render = None if state.parameters is None else state.parameters.render
+    render = None if state.parameters is None else state.parameters.renderer
     render_bound = None if state.parameters is None else _template_bound(state.parameters.source)
-    selector = None if state.result_selector is None else state.result_selector.render
+    selector = None if state.result_selector is None else state.result_selector.renderer
     selector_bound = None if state.result_selector is None else _template_bound(state.result_selector.source)
     result_path = state.result_path
     replaces = result_path is not None and not result_path.steps
-    write = None if result_path is None or replaces else result_path.write
+    write = None if result_path is None or replaces else result_path.writer()
     insert_size = 0 if write is None else insert_overhead(result_path)  # type: ignore[arg-type]
 
     def step(value: Any, size: int | None, scope: Scope, limit: int | None) -> tuple[str | None, Any, int | None]:

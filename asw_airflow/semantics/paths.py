@@ -275,6 +275,23 @@ class ReferencePath:
             return value
         return self._write(target, steps, 0, value, target)
 
+    def writer(self) -> Callable[[Any, Any], Any]:
+        """``write`` with a shortcut for the usual ``$.name`` into a plain dict; the rest goes through ``write``."""
+        write = self.write
+        steps = self.path.steps
+        if self.path.root != VALUE_ROOT or not steps or len(steps) != 1 or not isinstance(steps[0], str):
+            return write
+        key = steps[0]
+
+        def write_key(target: Any, value: Any) -> Any:
+            if type(target) is not dict:
+                return write(target, value)
+            copy = dict(target)
+            copy[key] = value
+            return copy
+
+        return write_key
+
     def _write(self, node: Any, steps: tuple[Step, ...], at: int, value: Any, whole: Any) -> Any:
         step = steps[at]
         last = at == len(steps) - 1
