@@ -437,6 +437,19 @@ class ChoiceBranching:
                 return rule
         return None
 
+    def chooser(self) -> Callable[[Scope], str]:
+        """``next_state(select(scope))`` as one function of the scope (JSONPath), for per-state loops."""
+        tests = tuple((rule._test, rule.next) for rule in self.rules)
+        next_state = self.next_state
+
+        def choose(scope: Scope) -> str:
+            for test, target in tests:
+                if test(scope):
+                    return target  # type: ignore[return-value]  # compile_choices requires Next
+            return next_state(None)
+
+        return choose
+
     def next_state(self, rule: ChoiceRule | None) -> str:
         """The selected rule's Next, else Default; ``States.NoChoiceMatched`` when there is neither."""
         if rule is not None:

@@ -85,11 +85,11 @@ def _pass_step(state: PassState) -> FastStep:
             if render is not None:
                 scope.value = result
                 result = render(scope)
-                bound = _bounded(render_bound, size)
+                bound = None if render_bound is None or size is None else render_bound[0] + render_bound[1] * size
         if selector is not None:
             scope.value = result
             result = selector(scope)
-            bound = _bounded(selector_bound, bound)
+            bound = None if selector_bound is None or bound is None else selector_bound[0] + selector_bound[1] * bound
         if write is not None:
             output = write(value, result)
             bound = None if bound is None or size is None else size + bound + insert_size
@@ -114,17 +114,17 @@ def _choice_step(state: ChoiceState | SucceedState) -> FastStep:
     """
     select_input = path_selector(state.input_path)
     select_output = path_selector(state.output_path)
-    branching = state.branching if isinstance(state, ChoiceState) else None
+    choose = state.branching.chooser() if isinstance(state, ChoiceState) else None
 
     def step(value: Any, size: int | None, scope: Scope, limit: int | None) -> tuple[str | None, Any, int | None]:
         if select_input is not None:
             scope.value = value
             value = select_input(scope)
-        if branching is None:
+        if choose is None:
             next_state = None
         else:
             scope.value = value
-            next_state = branching.next_state(branching.select(scope))
+            next_state = choose(scope)
         if select_output is not None:
             scope.value = value
             value = select_output(scope)
@@ -140,28 +140,21 @@ def _json_size(value: Any) -> int:
     return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
-def _bounded(template_bound: tuple[int, int] | None, size: int | None) -> int | None:
-    """Bound of a render from its template's (constant bytes, ``$`` reads) and the bound of ``$``."""
-    if template_bound is None or size is None:
-        return None
-    constant, reads = template_bound
-    return constant + reads * size
-
-
 class _Unbounded(Exception):
     pass
 
 
 def _template_bound(source: Any) -> tuple[int, int] | None:
-    """(constant bytes, reads) such that a render is at most ``constant + reads * size($)``.
+    """(constant bytes, factor) such that a render is at most ``constant + factor * size($)``.
 
-    Each ``key.$`` that is a Reference Path on ``$`` renders a part of ``$``; anything else (``$$``,
-    variables, intrinsics, wildcard paths) has no such bound, and then None: the step measures.
+    Each ``key.$`` that is a Reference Path on ``$`` renders a part of ``$``; parts at paths none
+    of which is a prefix of another are disjoint, so together at most ``$`` (factor 1), else each
+    counts. Anything else (``$$``, variables, intrinsics, wildcard paths) has no such bound, and
+    then None: the step measures.
     """
-    reads = 0
+    reads: list[tuple[Any, ...]] = []
 
     def skeleton(value: Any) -> Any:
-        nonlocal reads
         if isinstance(value, list):
             return [skeleton(item) for item in value]
         if not isinstance(value, dict):
@@ -176,11 +169,13 @@ def _template_bound(source: Any) -> tuple[int, int] | None:
             path = compile_path(item)
             if path.root != "$" or not path.is_reference:
                 raise _Unbounded
-            reads += 1
+            reads.append(path.steps)  # type: ignore[arg-type]
             shaped[key[:-2]] = 0  # one byte, where the read value goes
         return shaped
 
     try:
-        return _json_size(skeleton(source)), reads
+        constant = _json_size(skeleton(source))
     except _Unbounded:
         return None
+    disjoint = not any(a[: len(b)] == b for i, a in enumerate(reads) for j, b in enumerate(reads) if i != j)
+    return constant, min(len(reads), 1) if disjoint else len(reads)

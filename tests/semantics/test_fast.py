@@ -120,3 +120,14 @@ def test_a_map_output_bounded_by_its_iterations_is_checked_exactly() -> None:
     assert run_execution(machine, value, payload_limit=exact).status == "SUCCEED"
     failed = run_execution(machine, value, payload_limit=exact - 1)
     assert (failed.error, "'M'" in (failed.cause or "")) == (DATA_LIMIT_EXCEEDED, True)
+
+
+def test_template_bounds_count_overlapping_reads_and_refuse_what_is_not_part_of_the_input() -> None:
+    from asw_airflow.semantics.fast import _template_bound
+
+    assert _template_bound({"a.$": "$.a", "b.$": "$.b.c", "k": 1}) == (len('{"a":0,"b":0,"k":1}'), 1)  # disjoint
+    assert _template_bound({"a.$": "$.a", "b": [{"c.$": "$.a.b"}]})[1] == 2  # type: ignore[index]
+    assert _template_bound({"a.$": "$", "b.$": "$.x"})[1] == 2  # type: ignore[index]
+    assert _template_bound({"k": "v"}) == (len('{"k":"v"}'), 0)
+    for unbounded in ("$$.Execution.Id", "$var", "States.Format('{}', $.a)", "$.items[*].id"):
+        assert _template_bound({"a.$": unbounded}) is None
