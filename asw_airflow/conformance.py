@@ -164,7 +164,8 @@ def judge(case: Case, got: Outcome) -> bool:
     return got.error == expected.get("error")
 
 
-Engine = Callable[[Iterable[Case]], Iterator[tuple[Case, Outcome]]]
+Engine = Callable[..., Iterator[tuple[Case, Outcome]]]
+"""``engine(cases, functions=None)``: outcomes in any order; ``functions`` serves cloud functions to Tasks."""
 
 
 def run_corpus(cases: list[Case], engine: Engine) -> Report:
@@ -190,22 +191,40 @@ def corpus_context(case: Case, start_time: datetime) -> dict[str, Any]:
     )
 
 
-def local_engine(cases: Iterable[Case]) -> Iterator[tuple[Case, Outcome]]:
-    """Each case on the in-process engine with a virtual clock, so Wait states cost nothing."""
+def local_engine(cases: Iterable[Case], functions: str | None = None) -> Iterator[tuple[Case, Outcome]]:
+    """Each case on the in-process engine with a virtual clock, so Wait states cost nothing.
+
+    With ``functions``, Tasks call a local emulator serving that folder of cloud functions.
+    """
+    import contextlib
+
     from asw_airflow.diagnostics import DefinitionError
     from asw_airflow.engine.clock import VirtualClock
     from asw_airflow.engine.interpreter import run_execution
     from asw_airflow.ir import build_machine
 
-    for case in cases:
-        try:
-            machine = build_machine(case.definition)
-        except DefinitionError as exc:
-            yield case, Outcome("INVALID", error="DefinitionError", cause=str(exc))
-            continue
-        clock = VirtualClock()
-        result = run_execution(machine, case.input, context=corpus_context(case, clock.now()), clock=clock)
-        yield case, Outcome(result.status, result.output, result.error, result.cause)
+    with contextlib.ExitStack() as stack:
+        handlers = None
+        if functions is not None:
+            from asw_airflow.tencentcloud.local import local_cloud
+
+            handlers = stack.enter_context(local_cloud(functions)).handlers
+        for case in cases:
+            try:
+                machine = build_machine(case.definition)
+            except DefinitionError as exc:
+                yield case, Outcome("INVALID", error="DefinitionError", cause=str(exc))
+                continue
+            clock = VirtualClock()
+            result = run_execution(machine, case.input, context=corpus_context(case, clock.now()), clock=clock, handlers=handlers)
+            yield case, Outcome(result.status, result.output, result.error, result.cause)
 
 
-ENGINES: dict[str, Engine] = {"local": local_engine}
+def airflow_engine(cases: Iterable[Case], functions: str | None = None) -> Iterator[tuple[Case, Outcome]]:
+    """Each case compiled to an Airflow DAG and run with ``dag.test()``, all in this process (Airflow loads here)."""
+    from asw_airflow.airflow.conformance import airflow_engine as run
+
+    return run(cases, functions)
+
+
+ENGINES: dict[str, Engine] = {"local": local_engine, "airflow": airflow_engine}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 
@@ -15,6 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--engine", choices=sorted(conformance.ENGINES), default="local")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     parser.add_argument("--only", metavar="SUBSTRING", help="run only cases whose id contains SUBSTRING")
+    parser.add_argument("--functions", metavar="DIR",
+                        help="serve cloud functions DIR/<FunctionName>/index.py from a local emulator for scf Tasks")
     parser.set_defaults(handler=run)
 
 
@@ -26,7 +29,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.only:
         cases = [case for case in cases if args.only in case.id]
-    report = conformance.run_corpus(cases, conformance.ENGINES[args.engine])
+    engine = functools.partial(conformance.ENGINES[args.engine], functions=args.functions)
+    report = conformance.run_corpus(cases, engine)
     summary = report.to_json()
     if args.format == "json":
         print(json.dumps(summary, ensure_ascii=False, default=str))
