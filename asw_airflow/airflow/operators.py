@@ -372,8 +372,13 @@ class MapItemsOperator(StateOperator):
         entered = timestamp(_now())
         frame = self.frame(context, variables, entered)
         head: dict[str, Any] = {"input": value, "vars": variables, "entered": entered}
+        state: MapState = self._state  # type: ignore[assignment]
         try:
-            items = steps.map_items(self._state, value, frame)  # type: ignore[arg-type]
+            # The engine's order: items, then MaxConcurrency (checked even though the DAG's limit is
+            # fixed at parse time), then the tolerance the collector applies.
+            items = steps.map_items(state, value, frame)
+            steps.map_concurrency(state, value, frame)
+            head["tolerance"] = list(steps.map_tolerance(state, value, frame))
         except StatesError as error:
             head["done"] = self.recover(context, error, value, variables, frame, Attempt(entered))
             items = []
@@ -418,7 +423,8 @@ class MapCollectOperator(_Collector):
             for index in missing:
                 failures.setdefault(index, StatesError(RUNTIME, f"iteration {index} of {self.state_name!r} did not finish"))
         state: MapState = self._state  # type: ignore[assignment]
-        return self.finish(context, head, lambda frame: steps.map_collect(state, head["input"], results, failures, frame))
+        tolerance = tuple(head["tolerance"])
+        return self.finish(context, head, lambda frame: steps.map_collect(state, head["input"], results, failures, frame, tolerance))
 
 
 class ParallelForkOperator(StateOperator):

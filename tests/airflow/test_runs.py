@@ -200,3 +200,18 @@ def test_assign_variables_reach_a_nested_map_and_leave_an_engine_run_map():
     airflow, engine = run_both(definition, {"rows": [[1, 2], [3]]})
     assert airflow.status == engine.status == "SUCCEED", (airflow.error, airflow.cause, engine.error, engine.cause)
     assert airflow.output == engine.output == {"count": 2, "offset": 10, "rows": [{"v": 11}, {"v": 12}]}
+
+
+def test_map_tolerated_failures_are_applied_by_the_collector():
+    iterator = {"StartAt": "Odd?", "States": {
+        "Odd?": {"Type": "Choice", "Choices": [{"Variable": "$", "NumericEquals": 2, "Next": "Bad"}], "Default": "Ok"},
+        "Bad": {"Type": "Fail", "Error": "Item.Bad", "Cause": "two"},
+        "Ok": {"Type": "Pass", "End": True},
+    }}
+    tolerant = {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ToleratedFailureCount": 1, "Iterator": iterator, "End": True}}}
+    airflow, engine = run_both(tolerant, [1, 2, 3])
+    assert airflow.status == engine.status == "SUCCEED"
+    assert airflow.output == engine.output == [1, {"Error": "Item.Bad", "Cause": "two"}, 3]
+    strict = {"StartAt": "Each", "States": {"Each": {"Type": "Map", "ToleratedFailureCount": 0, "Iterator": iterator, "End": True}}}
+    airflow, engine = run_both(strict, [1, 2, 3])
+    assert (airflow.status, airflow.error) == (engine.status, engine.error) == ("FAILED", "States.ExceedToleratedFailureThreshold")
