@@ -6,12 +6,13 @@ as-is (scalars) or rebuilt (containers), never shared with the caller.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from asw_airflow.semantics.errors import ExpressionError
 from asw_airflow.semantics.intrinsics import is_intrinsic, parse_intrinsic
-from asw_airflow.semantics.paths import compile_path
+from asw_airflow.semantics.paths import VALUE_ROOT, compile_path
 from asw_airflow.semantics.scope import Scope
 
 Renderer = Callable[[Scope], Any]
@@ -34,8 +35,9 @@ def _is_constant(value: Any) -> bool:
     return True
 
 
-def _expression(key: str, text: Any, where: str) -> Renderer:
-    """The renderer of one ``key.$`` value: a path or an intrinsic call."""
+def _expression(key: str, text: Any, where: str, reads: list[Any]) -> Renderer:
+    """The renderer of one ``key.$`` value: a path or an intrinsic call; ``reads`` gets the steps of
+    a Reference Path on ``$``, else None (see :attr:`Template.size_bound`)."""
     if not isinstance(text, str):
         raise ExpressionError(
             f"the value of {where!r} must be a string holding a path ('$.x', '$$.x', '$var') "
@@ -48,29 +50,31 @@ def _expression(key: str, text: Any, where: str) -> Renderer:
         )
     try:
         if is_intrinsic(text):
+            reads.append(None)
             return parse_intrinsic(text).evaluate
         path = compile_path(text)
     except ExpressionError as exc:
         raise ExpressionError(f"in {where!r}: {exc}") from exc
+    reads.append(path.steps if path.root == VALUE_ROOT else None)
     return path.reader(key)
 
 
-def _compile(value: Any, where: str) -> Renderer:
+def _compile(value: Any, where: str, reads: list[Any]) -> Renderer:
     if _is_constant(value):
         if isinstance(value, (dict, list)):
             return lambda scope: copy_json(value)
         return lambda scope: value
     if isinstance(value, list):
-        items = [_compile(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        items = [_compile(item, f"{where}[{i}]", reads) for i, item in enumerate(value)]
         return lambda scope: [render(scope) for render in items]
     fields: list[tuple[str, Renderer]] = []
     seen: set[str] = set()
     for key, item in value.items():
         path = f"{where}/{key}" if where else key
         if key.endswith(".$"):
-            name, render = key[:-2], _expression(key, item, path)
+            name, render = key[:-2], _expression(key, item, path, reads)
         else:
-            name, render = key, _compile(item, path)
+            name, render = key, _compile(item, path, reads)
         if name in seen:
             raise ExpressionError(f"the template defines {name!r} twice (as {name!r} and {name + '.$'!r})")
         seen.add(name)
@@ -91,6 +95,10 @@ class Template:
 
     source: Any
     _render: Renderer
+    size_bound: tuple[int, int] | None = None
+    """(constant, factor): a render's JSON is at most ``constant + factor * size($)`` bytes, as every
+    ``.$`` reads a part of ``$`` (parts at paths none a prefix of another are disjoint: factor 1).
+    None when a ``.$`` reads ``$$``, a variable or an intrinsic, or a wildcard path."""
 
     def render(self, scope: Scope) -> Any:
         """The payload for this scope. A ``.$`` path that matches nothing raises ``States.Runtime``."""
@@ -104,4 +112,23 @@ class Template:
 
 def compile_template(value: Any) -> Template:
     """Compile a payload template; a non-string ``.$`` value or bad path/intrinsic is an ``ExpressionError``."""
-    return Template(value, _compile(value, ""))
+    reads: list[Any] = []
+    render = _compile(value, "", reads)
+    return Template(value, render, _size_bound(value, reads))
+
+
+def _size_bound(value: Any, reads: list[tuple[Any, ...] | None]) -> tuple[int, int] | None:
+    if None in reads:
+        return None
+    skeleton = json.dumps(_skeleton(value), separators=(",", ":"), ensure_ascii=False)
+    disjoint = not any(a[: len(b)] == b for i, a in enumerate(reads) for j, b in enumerate(reads) if i != j)  # type: ignore[index]
+    return len(skeleton.encode("utf-8")), min(len(reads), 1) if disjoint else len(reads)
+
+
+def _skeleton(value: Any) -> Any:
+    """``value`` with each ``key.$`` as ``key: 0``: one byte where a read value goes."""
+    if isinstance(value, list):
+        return [_skeleton(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    return {key[:-2] if key.endswith(".$") else key: 0 if key.endswith(".$") else _skeleton(item) for key, item in value.items()}

@@ -48,7 +48,8 @@ def test_only_states_that_cannot_read_the_context_get_fast_steps() -> None:
         }
     )
     assert machine.context_free == {"B", "C", "E"}
-    assert {name for name, step in fast_steps(machine).items() if step is not None} == {"C", "E"}
+    steps_by_name = fast_steps(machine)
+    assert {name for name in machine.states if steps_by_name[name] is not None} == {"C", "E"}
 
 
 def _chain(states: int) -> dict[str, Any]:
@@ -123,11 +124,14 @@ def test_a_map_output_bounded_by_its_iterations_is_checked_exactly() -> None:
 
 
 def test_template_bounds_count_overlapping_reads_and_refuse_what_is_not_part_of_the_input() -> None:
-    from asw_airflow.semantics.fast import _template_bound
+    from asw_airflow.semantics.templates import compile_template
 
-    assert _template_bound({"a.$": "$.a", "b.$": "$.b.c", "k": 1}) == (len('{"a":0,"b":0,"k":1}'), 1)  # disjoint
-    assert _template_bound({"a.$": "$.a", "b": [{"c.$": "$.a.b"}]})[1] == 2  # type: ignore[index]
-    assert _template_bound({"a.$": "$", "b.$": "$.x"})[1] == 2  # type: ignore[index]
-    assert _template_bound({"k": "v"}) == (len('{"k":"v"}'), 0)
+    def bound(source: dict[str, Any]) -> tuple[int, int] | None:
+        return compile_template(source).size_bound
+
+    assert bound({"a.$": "$.a", "b.$": "$.b.c", "k": 1}) == (len('{"a":0,"b":0,"k":1}'), 1)  # disjoint
+    assert bound({"a.$": "$.a", "b": [{"c.$": "$.a.b"}]})[1] == 2  # type: ignore[index]
+    assert bound({"a.$": "$", "b.$": "$.x"})[1] == 2  # type: ignore[index]
+    assert bound({"k": "v"}) == (len('{"k":"v"}'), 0)
     for unbounded in ("$$.Execution.Id", "$var", "States.Format('{}', $.a)", "$.items[*].id"):
-        assert _template_bound({"a.$": unbounded}) is None
+        assert bound({"a.$": unbounded}) is None
