@@ -33,6 +33,7 @@ from asw_airflow.semantics import steps
 from asw_airflow.semantics.dataflow import DEFAULT_PAYLOAD_LIMIT, Frame, check_size, enter_state, make_context
 from asw_airflow.semantics.errors import TASK_FAILED, TIMEOUT, StatesError
 from asw_airflow.semantics.fast import fast_steps
+from asw_airflow.semantics.scope import Scope
 
 Status = Literal["SUCCEED", "FAILED", "TERMINATED"]
 Listener = Callable[[str, str], None]
@@ -161,16 +162,16 @@ class Execution:
     # --- the state loop ---------------------------------------------------------------------
 
     def _run_machine(
-        self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel, size: int | None = None
+        self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel, size: int | None = None, scope: Scope | None = None
     ) -> tuple[Any, int | None]:
         """Run ``machine`` from StartAt to an End: the last state's output and a bound of its JSON size.
 
         ``size`` bounds the input's JSON size (None: unknown), so does the returned one. Without
         history, listener or deadline, the loop is :meth:`_run_fast`; this one also records and
-        checks the clock.
+        checks the clock. ``scope``: ``frame``'s scratch scope, when a caller runs many times in one frame.
         """
         if self.listener is None and self.history is None and self._deadline is None:
-            return self._run_fast(machine, input, frame, cancel, size)
+            return self._run_fast(machine, input, frame, cancel, size, scope or frame.scope(None))
         free = machine.context_free
         variables: MutableMapping[str, Any] = frame.variables  # type: ignore[assignment]
         states = machine.states
@@ -198,14 +199,13 @@ class Execution:
         return value, None
 
     def _run_fast(
-        self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel, size: int | None
+        self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel, size: int | None, scope: Scope
     ) -> tuple[Any, int | None]:
         """The state loop without recording: one call per state that has a fast step, else :meth:`_run_state`."""
         variables: MutableMapping[str, Any] = frame.variables  # type: ignore[assignment]
         states = machine.states
         fast = fast_steps(machine)
         free = machine.context_free
-        scope = frame.scope(None)
         limit = frame.payload_limit
         name: str | None = machine.start_at
         value = input
@@ -258,7 +258,7 @@ class Execution:
         if kind is ChoiceState:
             return steps.run_choice(state, value, frame)  # type: ignore[arg-type]
         if isinstance(state, TaskState):
-            return self._task(state, value, frame, attempt)
+            return self._task(state, value, frame, attempt, size)
         if isinstance(state, WaitState):
             self._wait_until(steps.wait_deadline(state, value, frame, self.clock.now()))
             return steps.wait_output(state, value, frame)
@@ -290,7 +290,7 @@ class Execution:
 
     # --- Task -------------------------------------------------------------------------------
 
-    def _task(self, state: TaskState, value: Any, frame: Frame, attempt: int) -> steps.StepOutcome:
+    def _task(self, state: TaskState, value: Any, frame: Frame, attempt: int, size: int | None) -> steps.StepOutcome:
         payload = steps.task_payload(state, value, frame)
         timeout = steps.task_timeout(state, value, frame)
         handler = self.handlers.resolve(state.resource)
@@ -303,7 +303,7 @@ class Execution:
             raise
         except Exception as exc:  # a handler bug or transport error is the Task's failure, not the engine's
             raise StatesError(TASK_FAILED, f"{type(exc).__name__}: {exc}") from exc
-        return steps.task_output(state, value, result, frame)
+        return steps.task_output(state, value, result, frame, (size, None))
 
     # --- Map and Parallel -------------------------------------------------------------------
 
@@ -321,6 +321,7 @@ class Execution:
 
         # Iterations that assign nothing cannot tell one variable scope from another: share one.
         shared = None if _assigns(state.iterator) else frame.inner(context)
+        shared_scope = None if shared is None else shared.scope(None)
 
         def iterate(index: int, item: Any, stop: _Cancel) -> Any:
             return self._run_machine(state.iterator, item, shared or frame.inner(context), stop, item_size)[0]
@@ -331,7 +332,7 @@ class Execution:
             for index, item in items:
                 try:
                     results[index], output_size = self._run_machine(
-                        state.iterator, item, shared or frame.inner(context), cancel, item_size
+                        state.iterator, item, shared or frame.inner(context), cancel, item_size, shared_scope
                     )
                 except StatesError as error:
                     if not tolerant:

@@ -11,6 +11,7 @@ read outer variables but their assignments never leak out.
 from __future__ import annotations
 
 import json
+import sys
 from collections import ChainMap
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -233,7 +234,9 @@ def finish(
     JSONPath: ResultSelector, Assign on the selected result, ResultPath, OutputPath. JSONata:
     Output (default: the result) and Assign. The output is checked against the payload limit,
     without serialising it when ``sizes`` (bounds of the input's and the result's JSON sizes,
-    None where unknown) bound it within the limit.
+    None where unknown) bound it within the limit. When only the input's size is known and
+    ResultPath inserts, the (selected) result is measured first: usually far smaller than the
+    output it lands in, it often settles the check.
     """
     if state.query_language == JSONATA:
         output = jsonata_output(state, input, result, frame, result)
@@ -243,8 +246,15 @@ def finish(
         assigned = assign_variables(state.assign, state, input, selected, frame)
         output = merge_result(state, input, selected, frame)
     limit = frame.payload_limit
+    if limit is None:
+        return output, assigned
+    input_size = sizes[0]
     bound = output_bound(state, *sizes)
-    if bound is None or limit is None or bound > limit:
+    if (bound is None or bound > limit) and input_size is not None and state.query_language != JSONATA:
+        path = state.result_path  # type: ignore[attr-defined]
+        if path is not None and path.steps:
+            bound = input_size + check_size(selected, sys.maxsize) + insert_overhead(path)  # type: ignore[operator]
+    if bound is None or bound > limit:
         check_size(output, limit, state.name)
     return output, assigned
 

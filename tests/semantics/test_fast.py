@@ -135,3 +135,17 @@ def test_template_bounds_count_overlapping_reads_and_refuse_what_is_not_part_of_
     assert bound({"k": "v"}) == (len('{"k":"v"}'), 0)
     for unbounded in ("$$.Execution.Id", "$var", "States.Format('{}', $.a)", "$.items[*].id"):
         assert bound({"a.$": unbounded}) is None
+
+
+def test_a_task_result_inserted_into_a_measured_input_is_checked_exactly() -> None:
+    from asw_airflow.engine.handlers import HandlerRegistry
+
+    handlers = HandlerRegistry()
+    handlers.register_kind("scf", lambda invocation: "r" * 10)
+    resource = "qrn:qcs:asw:ap-guangzhou:1:sdk:json:qcloud:scf:Invoke/f"
+    machine = build_machine({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": resource, "ResultPath": "$.r", "End": True}}})
+    value = {"big": "x" * 100}
+    exact = check_size({**value, "r": "r" * 10}, 10**9)
+    assert run_execution(machine, value, handlers=handlers, payload_limit=exact).status == "SUCCEED"
+    failed = run_execution(machine, value, handlers=handlers, payload_limit=exact - 1)
+    assert (failed.error, "'T'" in (failed.cause or "")) == (DATA_LIMIT_EXCEEDED, True)
