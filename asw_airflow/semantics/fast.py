@@ -1,4 +1,4 @@
-"""Fast steps: JSONPath Pass, Choice and Succeed states compiled once per machine into one closure each.
+"""Fast steps: JSONPath Pass, Choice and Succeed states compiled into one closure each, cached per machine.
 
 They compose the same pieces as ``steps.run_pass``/``run_choice``/``run_succeed`` (path readers,
 templates, Choice rules, ResultPath writes), with every decision that depends only on the
@@ -10,9 +10,10 @@ call per state: ``step(value, size, scope, limit) -> (next, output, size)``.
 no per-state context (``Machine.context_free``) and assign no variables.
 
 ``size`` is an upper bound of the UTF-8 JSON size of ``value`` (None: unknown). Each step bounds
-its output from it (a ResultPath insert adds at most the result and the keys; a template renders
-at most its constants plus one input per ``$`` path read) and serialises only when the bound
-passes the limit, so ``States.DataLimitExceeded`` is raised exactly when the real size exceeds it.
+its output from it (a ResultPath insert adds at most the result and the keys, see
+``dataflow.insert_overhead``; a template renders at most its ``Template.size_bound``) and
+serialises only when the bound passes the limit, so ``States.DataLimitExceeded`` is raised
+exactly when the real size exceeds it.
 """
 
 from __future__ import annotations
