@@ -82,6 +82,10 @@ class _Cancel:
     def is_set(self) -> bool:
         return self.stopped
 
+    def detach(self, child: _Cancel) -> None:
+        """Forget a finished fan-out's flag, so a loop of Maps does not pile them up."""
+        self._children.remove(child)
+
 
 def default_context(machine: Machine, input: Any, start_time: datetime, name: str | None = None) -> dict[str, Any]:
     """A ``$$`` object for a local run: generated execution name, ids naming the machine."""
@@ -379,6 +383,7 @@ class Execution:
                     elif not isinstance(error, _Terminated) and first_error is None:
                         first_error = error
                         stop.set()
+        cancel.detach(stop)
         if first_error is not None:
             raise first_error
         if cancel.is_set():

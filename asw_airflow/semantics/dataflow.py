@@ -153,6 +153,10 @@ def _select(path: Path | None, value: Any, frame: Frame) -> Any:
     return value if select is None else select(frame.scope(value))
 
 
+EMPTY_OBJECT_SIZE = 2
+"""Bytes of ``{}``, what a null InputPath or OutputPath gives."""
+
+
 def _empty_object(scope: Scope) -> dict[str, Any]:
     return {}
 
@@ -262,9 +266,12 @@ def finish(
 def output_bound(state: State, input_size: int | None, result_size: int | None) -> int | None:
     """A bound of the JSON size of a JSONPath state's output from bounds of its input's and its
     result's (None when unknown: then measure). ResultPath adds at most the result and
-    :func:`insert_overhead`; OutputPath only selects. ResultSelector and JSONata give None."""
+    :func:`insert_overhead`; OutputPath only selects, a null one gives ``{}``. ResultSelector and
+    JSONata give None."""
     if state.query_language == JSONATA or getattr(state, "result_selector", None) is not None:
         return None
+    if state.output_path is None:
+        return EMPTY_OBJECT_SIZE
     path = state.result_path  # type: ignore[attr-defined]
     if path is None:
         return input_size

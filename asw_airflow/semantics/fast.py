@@ -22,7 +22,7 @@ import sys
 from typing import Any, Callable, Mapping
 
 from asw_airflow.ir import JSONPATH, ChoiceState, Machine, PassState, State, SucceedState
-from asw_airflow.semantics.dataflow import check_size, insert_overhead, path_selector
+from asw_airflow.semantics.dataflow import EMPTY_OBJECT_SIZE, check_size, insert_overhead, path_selector
 from asw_airflow.semantics.scope import Scope
 
 FastStep = Callable[[Any, "int | None", Scope, "int | None"], tuple["str | None", Any, "int | None"]]
@@ -74,6 +74,8 @@ def _pass_step(state: PassState) -> FastStep:
     constant_size = _json_size(constant)
     select_input = path_selector(state.input_path)
     select_output = path_selector(state.output_path)
+    input_floor = EMPTY_OBJECT_SIZE if state.input_path is None else 0  # null InputPath: {}, maybe larger than the input
+    empty_output = state.output_path is None
     render = None if state.parameters is None else state.parameters.renderer
     render_bound = None if state.parameters is None else state.parameters.size_bound
     selector = None if state.result_selector is None else state.result_selector.renderer
@@ -92,11 +94,11 @@ def _pass_step(state: PassState) -> FastStep:
             else:
                 scope.value = value
                 result = select_input(scope)
-            bound = size
+            bound = None if size is None else max(size, input_floor)
             if render is not None:
                 scope.value = result
                 result = render(scope)
-                bound = None if render_bound is None or size is None else render_bound[0] + render_bound[1] * size
+                bound = None if render_bound is None or bound is None else render_bound[0] + render_bound[1] * bound
         if selector is not None:
             scope.value = result
             result = selector(scope)
@@ -111,6 +113,8 @@ def _pass_step(state: PassState) -> FastStep:
         if select_output is not None:
             scope.value = output
             output = select_output(scope)
+            if empty_output:
+                bound = EMPTY_OBJECT_SIZE
         if limit is not None and (bound is None or bound > limit):
             bound = check_size(output, limit, name)
         return next_state, output, bound
@@ -121,10 +125,12 @@ def _pass_step(state: PassState) -> FastStep:
 def _choice_step(state: ChoiceState | SucceedState) -> FastStep:
     """``steps.run_choice`` (or ``run_succeed``): InputPath, the first matching rule's Next, OutputPath.
 
-    The output is a part of the input, so the input's size bound still holds.
+    The output is a part of the input (so the input's size bound still holds) or, through a null
+    InputPath or OutputPath, a part of ``{}``.
     """
     select_input = path_selector(state.input_path)
     select_output = path_selector(state.output_path)
+    empties = state.input_path is None or state.output_path is None
     choose = state.branching.chooser() if isinstance(state, ChoiceState) else None
 
     def step(value: Any, size: int | None, scope: Scope, limit: int | None) -> tuple[str | None, Any, int | None]:
@@ -139,7 +145,7 @@ def _choice_step(state: ChoiceState | SucceedState) -> FastStep:
         if select_output is not None:
             scope.value = value
             value = select_output(scope)
-        return next_state, value, size
+        return next_state, value, EMPTY_OBJECT_SIZE if empties else size
 
     return step
 

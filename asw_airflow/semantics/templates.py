@@ -121,7 +121,8 @@ def _size_bound(value: Any, reads: list[tuple[Any, ...] | None]) -> tuple[int, i
     if None in reads:
         return None
     skeleton = json.dumps(_skeleton(value), separators=(",", ":"), ensure_ascii=False)
-    disjoint = not any(a[: len(b)] == b for i, a in enumerate(reads) for j, b in enumerate(reads) if i != j)  # type: ignore[index]
+    steps: list[tuple[Any, ...]] = reads  # type: ignore[assignment]  # no None left
+    disjoint = not any(a[: len(b)] == b for i, a in enumerate(steps) for j, b in enumerate(steps) if i != j)
     return len(skeleton.encode("utf-8")), min(len(reads), 1) if disjoint else len(reads)
 
 

@@ -143,9 +143,27 @@ def test_a_task_result_inserted_into_a_measured_input_is_checked_exactly() -> No
     handlers = HandlerRegistry()
     handlers.register_kind("scf", lambda invocation: "r" * 10)
     resource = "qrn:qcs:asw:ap-guangzhou:1:sdk:json:qcloud:scf:Invoke/f"
-    machine = build_machine({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": resource, "ResultPath": "$.r", "End": True}}})
+    task = {"Type": "Task", "Resource": resource, "ResultPath": "$.r", "End": True}
+    machine = build_machine({"StartAt": "T", "States": {"T": task}})
     value = {"big": "x" * 100}
     exact = check_size({**value, "r": "r" * 10}, 10**9)
     assert run_execution(machine, value, handlers=handlers, payload_limit=exact).status == "SUCCEED"
     failed = run_execution(machine, value, handlers=handlers, payload_limit=exact - 1)
     assert (failed.error, "'T'" in (failed.cause or "")) == (DATA_LIMIT_EXCEEDED, True)
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        {"Type": "Pass", "OutputPath": None, "Next": "E"},
+        {"Type": "Pass", "InputPath": None, "Parameters": {"a.$": "$"}, "Next": "E"},
+        {"Type": "Pass", "InputPath": None, "Next": "E"},
+        {"Type": "Choice", "OutputPath": None, "Choices": [{"Variable": "$", "IsPresent": True, "Next": "E"}]},
+    ],
+)
+def test_null_paths_give_an_empty_object_larger_than_a_tiny_input(definition: dict[str, Any]) -> None:
+    machine = build_machine({"StartAt": "S", "States": {"S": definition, "E": {"Type": "Succeed"}}})
+    for limit in range(1, 12):  # the input 1 is one byte; the outputs are {} or {"a":{}}
+        fast = run_execution(machine, 1, payload_limit=limit)
+        general = run_execution(machine, 1, payload_limit=limit, history=True)
+        assert (fast.status, fast.output, fast.error) == (general.status, general.output, general.error), limit
