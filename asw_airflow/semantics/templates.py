@@ -79,6 +79,7 @@ def _compile(value: Any, where: str, reads: list[Any]) -> Renderer:
             raise ExpressionError(f"the template defines {name!r} twice (as {name!r} and {name + '.$'!r})")
         seen.add(name)
         fields.append((name, render))
+
     def render_object(scope: Scope) -> dict[str, Any]:
         # A plain loop: a dict comprehension costs a frame of its own, which showed per state.
         rendered = {}
