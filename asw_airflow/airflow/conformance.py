@@ -40,29 +40,19 @@ def airflow_engine(cases: Iterable[Case], functions: str | None = None) -> Itera
 
 @contextlib.contextmanager
 def _cloud(functions: str | None) -> Iterator[None]:
-    from asw_airflow.airflow.integrations import connection_env, use_handlers
+    from asw_airflow.airflow.integrations import connection_in_env, handlers_injected
     from asw_airflow.airflow.sidecar import DEFAULT_CONNECTION_ID
     from asw_airflow.engine.handlers import HandlerRegistry
 
     if functions is None:
-        use_handlers(HandlerRegistry())  # no cloud, like the local engine: a Task fails with States.Runtime
-        try:
+        with handlers_injected(HandlerRegistry()):  # no cloud, like the local engine: a Task fails with States.Runtime
             yield
-        finally:
-            use_handlers(None)
         return
-    import os
-
     from asw_airflow.tencentcloud.local import LOCAL_POLL_INTERVAL, LOCAL_REGION, local_cloud
 
     with local_cloud(functions) as cloud:
-        env = connection_env(DEFAULT_CONNECTION_ID, cloud.credentials, cloud.emulator.endpoint, LOCAL_REGION, LOCAL_POLL_INTERVAL)
-        os.environ.update(env)
-        try:
+        with connection_in_env(DEFAULT_CONNECTION_ID, cloud.credentials, cloud.emulator.endpoint, LOCAL_REGION, LOCAL_POLL_INTERVAL):
             yield
-        finally:
-            for key in env:
-                os.environ.pop(key, None)
 
 
 def _run_cases(cases: Iterable[Case]) -> Iterator[tuple[Case, Outcome]]:

@@ -8,8 +8,10 @@ sync-run Task is started here and waited for by a trigger (see ``operators.TaskO
 
 from __future__ import annotations
 
+import contextlib
 import json
-from typing import TYPE_CHECKING, Any
+import os
+from typing import TYPE_CHECKING, Any, Iterator
 
 from asw_airflow.engine.handlers import HandlerRegistry
 
@@ -71,3 +73,31 @@ def connection_env(
         extra[POLL_INTERVAL_EXTRA] = poll_interval
     value = {"conn_type": "tencentcloud", "login": credentials.secret_id, "password": credentials.secret_key, "extra": extra}
     return {f"AIRFLOW_CONN_{connection_id.upper()}": json.dumps(value)}
+
+
+@contextlib.contextmanager
+def handlers_injected(registry: HandlerRegistry) -> Iterator[None]:
+    """Tasks in this process call ``registry`` inside the block."""
+    use_handlers(registry)
+    try:
+        yield
+    finally:
+        use_handlers(None)
+
+
+@contextlib.contextmanager
+def connection_in_env(
+    connection_id: str, credentials: Credentials, endpoint: str | None, region: str, poll_interval: float | None = None
+) -> Iterator[None]:
+    """Connection ``connection_id`` reaches ``endpoint`` inside the block (this process's environment)."""
+    env = connection_env(connection_id, credentials, endpoint, region, poll_interval)
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

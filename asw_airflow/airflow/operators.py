@@ -25,7 +25,6 @@ from asw_airflow.ir import (
     FailState,
     Machine,
     MapState,
-    ParallelState,
     PassState,
     State,
     SucceedState,

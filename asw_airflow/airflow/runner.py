@@ -136,27 +136,11 @@ def run_airflow(machine: Any, input: Any, options: Any) -> Any:
     return ExecutionResult(result.status, result.output, result.error, result.cause)  # type: ignore[arg-type]
 
 
-@contextlib.contextmanager
-def _tasks_reach(options: Any, connection_id: str) -> Iterator[None]:
+def _tasks_reach(options: Any, connection_id: str) -> contextlib.AbstractContextManager[None]:
     """Point Tasks at ``options.cloud`` through connection ``connection_id``, else at ``options.handlers``."""
-    from asw_airflow.airflow.integrations import connection_env, use_handlers
+    from asw_airflow.airflow.integrations import connection_in_env, handlers_injected
 
     cloud = options.cloud
     if cloud is None:
-        use_handlers(options.handlers)
-        try:
-            yield
-        finally:
-            use_handlers(None)
-        return
-    env = connection_env(connection_id, cloud.credentials, cloud.endpoint, cloud.region, cloud.poll_interval)
-    saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        return handlers_injected(options.handlers)
+    return connection_in_env(connection_id, cloud.credentials, cloud.endpoint, cloud.region, cloud.poll_interval)

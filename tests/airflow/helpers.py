@@ -33,13 +33,11 @@ def run_both(definition: dict, input: Any, handlers: HandlerRegistry | None = No
 
 
 @contextlib.contextmanager
-def cloud_connection(monkeypatch: Any, functions: Path | str, workflows: Path | str | None = None) -> Iterator[Any]:
+def cloud_connection(functions: Path | str, workflows: Path | str | None = None) -> Iterator[Any]:
     """A local emulator reached through the default ``tencentcloud`` connection, as ``asw run --engine airflow`` does."""
-    from asw_airflow.airflow.integrations import connection_env
-    from asw_airflow.tencentcloud.local import LOCAL_POLL_INTERVAL, local_cloud
+    from asw_airflow.airflow.integrations import connection_in_env
+    from asw_airflow.tencentcloud.local import LOCAL_POLL_INTERVAL, LOCAL_REGION, local_cloud
 
     with local_cloud(functions, workflows) as cloud:
-        env = connection_env(DEFAULT_CONNECTION_ID, cloud.credentials, cloud.emulator.endpoint, "ap-guangzhou", LOCAL_POLL_INTERVAL)
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        yield cloud
+        with connection_in_env(DEFAULT_CONNECTION_ID, cloud.credentials, cloud.emulator.endpoint, LOCAL_REGION, LOCAL_POLL_INTERVAL):
+            yield cloud

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +111,7 @@ def _invocations(tmp_path: Path) -> int:
     return len(log.read_text().splitlines()) if log.exists() else 0
 
 
-def test_sync_run_child_execution_defers_to_the_job_trigger_and_is_started_once(tmp_path, monkeypatch, deferrals):
+def test_sync_run_child_execution_defers_to_the_job_trigger_and_is_started_once(tmp_path, deferrals):
     workflows = tmp_path / "workflows"
     workflows.mkdir()
     (workflows / "child.json").write_text(
@@ -122,7 +122,7 @@ def test_sync_run_child_execution_defers_to_the_job_trigger_and_is_started_once(
         "Parameters": {"StateMachineResourceName": "child", "Input": {"n.$": "$.n"}},
         "ResultPath": "$.child", "End": True,
     }}}
-    with cloud_connection(monkeypatch, _functions(tmp_path), workflows):
+    with cloud_connection(_functions(tmp_path), workflows):
         run = run_dag(compile_definition(definition)[1], {"n": 7})
     assert run.status == "SUCCEED", (run.error, run.cause)
     assert run.output == {"n": 7, "child": {"seen": {"n": 7}}}
@@ -132,7 +132,7 @@ def test_sync_run_child_execution_defers_to_the_job_trigger_and_is_started_once(
     assert _invocations(tmp_path) == 1  # resumed from the trigger's event, not by starting the child again
 
 
-def test_sync_run_function_defers_and_a_failed_job_reaches_catch(tmp_path, monkeypatch, deferrals):
+def test_sync_run_function_defers_and_a_failed_job_reaches_catch(tmp_path, deferrals):
     functions = _functions(tmp_path)
     (functions / "boom").mkdir()
     (functions / "boom" / "index.py").write_text("def main_handler(event, context):\n    raise ValueError('no')\n")
@@ -142,7 +142,7 @@ def test_sync_run_function_defers_and_a_failed_job_reaches_catch(tmp_path, monke
                  "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Handled"}]},
         "Handled": {"Type": "Pass", "End": True},
     }}
-    with cloud_connection(monkeypatch, functions):
+    with cloud_connection(functions):
         run = run_dag(compile_definition(definition)[1], {})
     assert run.status == "SUCCEED", (run.error, run.cause)
     assert run.output["job"]["Status"] == "FINISHED" and run.output["error"]["Error"] == "States.TaskFailed"
