@@ -8,8 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from asw_airflow.airflow.sidecar import SIDECAR_SUFFIX, sidecar_from_source
 from asw_airflow.diagnostics import DefinitionError, Diagnostic
-from asw_airflow.loader import load_file
+from asw_airflow.loader import Source, load_file
 from asw_airflow.validate import WORKFLOW_TYPES, read_machine, schema_document, validate
 
 
@@ -47,6 +48,17 @@ def summary(file: Path, document: dict[str, Any], workflow_type: str) -> str:
     return f"{file}: valid {workflow_type} workflow, {total} state{'s' if total != 1 else ''} ({detail})"
 
 
+def check(file: Path, source: Source, workflow_type: str) -> list[Diagnostic]:
+    """A ``*.dag.json`` is a workflow's Airflow sidecar and is checked as one; any other file is TCSL."""
+    if not file.name.endswith(SIDECAR_SUFFIX):
+        return validate(source, workflow_type)
+    try:
+        sidecar_from_source(source)
+    except DefinitionError as error:
+        return list(error.diagnostics)
+    return []
+
+
 def run_validate(args: argparse.Namespace) -> int:
     files, missing = _expand(args.paths)
     for message in missing:
@@ -63,13 +75,14 @@ def run_validate(args: argparse.Namespace) -> int:
             io_failed = True
             continue
         else:
-            diagnostics = validate(source, args.workflow_type)
+            diagnostics = check(file, source, args.workflow_type)
         found.extend(diagnostics)
         if args.format == "text":
             for diagnostic in diagnostics:
                 print(diagnostic.format())
             if not diagnostics:
-                print(summary(file, source.document, args.workflow_type))
+                sidecar = file.name.endswith(SIDECAR_SUFFIX)
+                print(f"{file}: valid Airflow sidecar" if sidecar else summary(file, source.document, args.workflow_type))
     if args.format == "json":
         print(json.dumps([d.to_json() for d in found], ensure_ascii=False, indent=2))
     if not files and not missing:

@@ -41,6 +41,18 @@ def test_directory_reports_every_file_and_exits_1(tree: Path, capsys: pytest.Cap
     ]
 
 
+def test_sidecars_are_checked_as_sidecars_not_as_workflows(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "etl.json").write_text(json.dumps(VALID))
+    (tmp_path / "etl.dag.json").write_text('{"schedule": "@daily", "owner": "data"}')
+    (tmp_path / "bad.dag.json").write_text('{\n  "type": "FAST"\n}')
+    assert main(["validate", str(tmp_path)]) == 1
+    assert capsys.readouterr().out.splitlines() == [
+        f"{tmp_path / 'bad.dag.json'}:2:11: INVALID_SIDECAR type must be \"STANDARD\" or \"EXPRESS\", got 'FAST' (/type)",
+        f"{tmp_path / 'etl.dag.json'}: valid Airflow sidecar",
+        f"{tmp_path / 'etl.json'}: valid STANDARD workflow, 3 states (1 Task, 1 Map, 1 Pass)",
+    ]
+
+
 def test_json_format_has_exactly_the_documented_keys(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", "--format", "json", str(tree)]) == 1
     [diagnostic] = json.loads(capsys.readouterr().out)
