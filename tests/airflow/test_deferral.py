@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import SCF, cloud_connection, compile_definition, run_both
+from tests.airflow.helpers import SCF, cloud_connection, compile_definition, run_both
 
 from asw_airflow.airflow.runner import run_dag
 from asw_airflow.semantics.errors import StatesError

@@ -8,7 +8,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from helpers import SCF, run_both
+from tests.airflow.helpers import SCF, run_both
 
 from asw_airflow.airflow.conformance import airflow_engine
 from asw_airflow.conformance import _WILDCARDS, Case, judge, load_corpus, local_engine

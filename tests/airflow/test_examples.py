@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import cloud_connection
+from tests.airflow.helpers import cloud_connection
 
 from asw_airflow.airflow.loader import load_workflows
 from asw_airflow.airflow.runner import run_dag

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helpers import SCF, compile_definition, run_both
+from tests.airflow.helpers import SCF, compile_definition, run_both
 
 from asw_airflow.airflow.runner import run_dag
 from asw_airflow.semantics.errors import StatesError

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from asw_airflow.diagnostics import DefinitionError, Diagnostic
 from asw_airflow.loader import load_text
 from asw_airflow.validate import validate
-from mutations import json_values, mutated_definitions
+from tests.validate.mutations import json_values, mutated_definitions
 
 SETTINGS = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -37,7 +37,7 @@ def test_mutated_definitions_never_raise(definition: object) -> None:
 
 
 def test_the_samples_being_mutated_are_valid() -> None:
-    from mutations import VALID_DEFINITIONS
+    from tests.validate.mutations import VALID_DEFINITIONS
 
     for definition in VALID_DEFINITIONS:
         assert validate(load_text(json.dumps(definition))) == []

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from asw_airflow.validate.schema import _Compiler, schema_document, schema_errors
-from mutations import VALID_DEFINITIONS, mutated_definitions
+from tests.validate.mutations import VALID_DEFINITIONS, mutated_definitions
 
 REFERENCE = jsonschema.Draft202012Validator(schema_document())
 
