@@ -11,6 +11,7 @@ EXPRESS workflow. Units are wired by the envelopes described in ``operators``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Param, TaskGroup, XComArg, task_group
@@ -24,6 +25,8 @@ from asw_airflow.semantics.templates import compile_template
 
 JOIN_RULE = "none_failed_min_one_success"
 FINAL_TASK_ID = "end"
+EXPRESS_TIMEOUT = timedelta(minutes=5)
+EXPRESS_RETRIES = 2
 
 
 @dataclass(eq=False)
@@ -298,7 +301,6 @@ def build_dag(machine: Machine, *, dag_id: str, workflow_name: str, settings: Si
         max_active_runs=settings.max_active_runs,
         tags=["asw", *settings.tags],
         default_args={"owner": settings.owner, "retries": 0},
-        params={"input": _input_param(settings.input)},
         description=settings.description or machine.comment or f"TCSL workflow {workflow_name}",
         doc_md=f"TCSL workflow **{workflow_name}** ({machine.workflow_type}). Output: XCom `return_value` of task `{FINAL_TASK_ID}`.",
     )
@@ -313,6 +315,10 @@ def build_dag(machine: Machine, *, dag_id: str, workflow_name: str, settings: Si
                 region=machine,
                 members=list(machine.states),
                 task_display_name=f"{workflow_name} (EXPRESS, engine)",
+                # ASW Express: at most five minutes, at-least-once (a failed attempt runs again).
+                execution_timeout=EXPRESS_TIMEOUT,
+                retries=EXPRESS_RETRIES,
+                retry_delay=timedelta(seconds=1),
                 **compiler.common,
             )
             terminals: list[tuple[str, str | None]] = [(whole.task_id, None)]
@@ -321,4 +327,7 @@ def build_dag(machine: Machine, *, dag_id: str, workflow_name: str, settings: Si
         end = ops.EndOperator(task_id=FINAL_TASK_ID, machine=machine, sources=terminals, trigger_rule=JOIN_RULE, **compiler.common)
         for task_id, _ in terminals:
             dag.get_task(task_id) >> end
+    # Added once the tasks exist: a DAG-level Param given to DAG() is deep-copied into every
+    # operator (twice for ours), about a third of build time; at run time tasks read dag.params.
+    dag.params["input"] = _input_param(settings.input)
     return dag

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from tests.airflow.helpers import SCF, compile_definition, run_both
 
 from asw_airflow.airflow.runner import run_dag
@@ -135,6 +137,9 @@ def test_loop_runs_as_one_engine_task():
 def test_express_workflow_is_one_engine_task():
     machine, dag = compile_definition(CHOICE, workflow_type="EXPRESS")
     assert sorted(dag.task_dict) == ["end", "execution"]
+    whole = dag.get_task("execution")
+    assert whole.execution_timeout == timedelta(minutes=5), "ASW Express runs five minutes at most"
+    assert whole.retries >= 1, "Express is at-least-once: a crashed attempt runs again"
     assert run_dag(dag, {}).output == {"r": {"x": 3}, "size": "big"}
 
 
