@@ -4,6 +4,8 @@ The loop over states is iterative (only Map iterations and Parallel branches nes
 the definition itself), so 5,000-state chains and 100,000-item Maps run in constant stack.
 Every state's semantics come from ``semantics.steps``; this module only sequences states,
 sleeps on the clock, calls Task handlers, fans out Map/Parallel and records history.
+With ``suspend``, a top-level Wait or Retry delay that has time left ends the run as SUSPENDED
+with a :class:`Suspension` instead of sleeping; ``resume`` continues from one.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any, Callable, Literal, Mapping, MutableMapping
 from asw_airflow.engine.clock import Clock, RealClock
 from asw_airflow.engine.handlers import HandlerRegistry, TaskInvocation
 from asw_airflow.engine.history import History
+from asw_airflow.engine.suspension import Suspension
 from asw_airflow.ir import (
     ChoiceState,
     FailState,
@@ -30,12 +33,12 @@ from asw_airflow.ir import (
     WaitState,
 )
 from asw_airflow.semantics import steps
-from asw_airflow.semantics.dataflow import DEFAULT_PAYLOAD_LIMIT, Frame, check_size, enter_state, make_context
+from asw_airflow.semantics.dataflow import DEFAULT_PAYLOAD_LIMIT, Frame, check_size, enter_state, make_context, timestamp
 from asw_airflow.semantics.errors import TASK_FAILED, TIMEOUT, StatesError
 from asw_airflow.semantics.fast import fast_steps
 from asw_airflow.semantics.scope import Scope
 
-Status = Literal["SUCCEED", "FAILED", "TERMINATED"]
+Status = Literal["SUCCEED", "FAILED", "TERMINATED", "SUSPENDED"]
 Listener = Callable[[str, str], None]
 """Called with ``(event category, state name)`` as states are entered and left (CLI progress)."""
 _TASK_TIMEOUT_CAUSE = "The task '{}' did not finish within its TimeoutSeconds ({} s)."
@@ -44,17 +47,29 @@ _EXECUTION_TIMEOUT_CAUSE = "The execution did not finish within the state machin
 
 @dataclass(frozen=True, slots=True)
 class ExecutionResult:
-    """How an execution ended, in ASW's status words; ``history`` is empty unless it was recorded."""
+    """How an execution ended, in ASW's status words; ``history`` is empty unless it was recorded.
+
+    SUSPENDED (only when asked to suspend) is not an end: ``suspension`` says where to resume.
+    """
 
     status: Status
     output: Any = None
     error: str | None = None
     cause: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
+    suspension: Suspension | None = None
 
 
 class _Terminated(Exception):
     """Raised inside a run when the execution was stopped, or a sibling branch/iteration failed."""
+
+
+class _Suspended(Exception):
+    """Raised at a top-level Wait or Retry delay of a suspending run; carries the resume point."""
+
+    def __init__(self, suspension: Suspension):
+        super().__init__(suspension.state)
+        self.suspension = suspension
 
 
 class _Cancel:
@@ -116,10 +131,14 @@ class Execution:
         payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
         listener: Listener | None = None,
         variables: MutableMapping[str, Any] | None = None,
+        suspend: bool = False,
+        resume: Suspension | None = None,
     ):
         self.machine = machine
         self.listener = listener
-        self.variables = variables if variables is not None else {}
+        if variables is None:
+            variables = dict(resume.variables) if resume is not None else {}
+        self.variables = variables
         self.input = input
         self.clock = clock or RealClock()
         self.handlers = handlers or HandlerRegistry()
@@ -130,6 +149,8 @@ class Execution:
         self._stopped = _Cancel()
         self._deadline: datetime | None = None
         self._pure: dict[int, bool] = {}
+        self._suspend = suspend
+        self._resume = resume
 
     @property
     def context(self) -> dict[str, Any]:
@@ -143,16 +164,30 @@ class Execution:
         self._stopped.set()
 
     def run(self) -> ExecutionResult:
-        if self.machine.timeout_seconds is not None:
+        resume = self._resume
+        if resume is not None and resume.deadline is not None:
+            self._deadline = datetime.fromisoformat(resume.deadline)
+        elif self.machine.timeout_seconds is not None:
             self._deadline = self.clock.now() + timedelta(seconds=self.machine.timeout_seconds)
         recording = self.listener is not None or self.history is not None
-        if recording:
+        if recording and resume is None:
             self._record("ExecutionStart", content={"input": self.input})
         try:
-            size = check_size(self.input, self.payload_limit)
+            value = self.input if resume is None else resume.input
+            size = check_size(value, self.payload_limit)
             context = self.context if self._context is not None or _reads_context(self.machine) else {}
             frame = Frame(context, self.variables, self.payload_limit)
-            output, _ = self._run_machine(self.machine, self.input, frame, self._stopped, size)
+            start = None
+            if resume is not None:
+                outcome = self._resume_state(resume, frame)
+                if outcome.assigned:
+                    self.variables.update(outcome.assigned)
+                value, start, size = outcome.output, outcome.next, None
+            output = value
+            if resume is None or start is not None:
+                output, _ = self._run_machine(self.machine, value, frame, self._stopped, size, start=start)
+        except _Suspended as suspended:
+            return ExecutionResult("SUSPENDED", history=self._events(), suspension=suspended.suspension)
         except StatesError as error:
             self._record("ExecutionFailed", exception=error.to_output())
             return ExecutionResult("FAILED", None, error.error, error.cause, self._events())
@@ -166,23 +201,30 @@ class Execution:
     # --- the state loop ---------------------------------------------------------------------
 
     def _run_machine(
-        self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel, size: int | None = None, scope: Scope | None = None
+        self,
+        machine: Machine,
+        input: Any,
+        frame: Frame,
+        cancel: _Cancel,
+        size: int | None = None,
+        scope: Scope | None = None,
+        start: str | None = None,
     ) -> tuple[Any, int | None]:
-        """Run ``machine`` from StartAt to an End: the last state's output and a bound of its JSON size.
+        """Run ``machine`` from ``start`` (default StartAt) to an End: the last state's output and a bound of its JSON size.
 
         ``size`` bounds the input's JSON size (None: unknown), so does the returned one. Without
         history, listener or deadline, the loop is :meth:`_run_fast`; this one also records and
         checks the clock. ``scope``: ``frame``'s scratch scope, when a caller runs many times in one frame.
         """
         if self.listener is None and self.history is None and self._deadline is None:
-            return self._run_fast(machine, input, frame, cancel, size, scope or frame.scope(None))
+            return self._run_fast(machine, input, frame, cancel, size, scope or frame.scope(None), start)
         free = machine.context_free
         variables: MutableMapping[str, Any] = frame.variables  # type: ignore[assignment]
         states = machine.states
         recording = self.listener is not None or self.history is not None
         timed = self._deadline is not None
         run_state = self._run_state
-        name: str | None = machine.start_at
+        name: str | None = machine.start_at if start is None else start
         value = input
         while name is not None:
             if cancel.is_set():
@@ -203,7 +245,7 @@ class Execution:
         return value, None
 
     def _run_fast(
-        self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel, size: int | None, scope: Scope
+        self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel, size: int | None, scope: Scope, start: str | None = None
     ) -> tuple[Any, int | None]:
         """The state loop without recording: one call per state that has a fast step, else :meth:`_run_state`."""
         variables: MutableMapping[str, Any] = frame.variables  # type: ignore[assignment]
@@ -211,7 +253,7 @@ class Execution:
         fast = fast_steps(machine)
         free = machine.context_free
         limit = frame.payload_limit
-        name: str | None = machine.start_at
+        name: str | None = machine.start_at if start is None else start
         value = input
         while name is not None:
             if cancel.stopped:
@@ -229,11 +271,20 @@ class Execution:
         return value, size
 
     def _run_state(
-        self, state: State, value: Any, frame: Frame, cancel: _Cancel, entered: bool = True, size: int | None = None
+        self,
+        state: State,
+        value: Any,
+        frame: Frame,
+        cancel: _Cancel,
+        entered: bool = True,
+        size: int | None = None,
+        retried: tuple[int, tuple[int, ...] | None] = (0, None),
     ) -> steps.StepOutcome:
-        """One state, with its Retry loop and Catchers; ``entered``: give it ``$$.State`` (it may read it)."""
-        attempts: tuple[int, ...] | None = None
-        retry_count = 0
+        """One state, with its Retry loop and Catchers; ``entered``: give it ``$$.State`` (it may read it).
+
+        ``retried``: the try to start at and the per-retrier counts so far (a resumed Retry delay).
+        """
+        retry_count, attempts = retried
         while True:
             state_frame = frame
             if entered:
@@ -247,6 +298,8 @@ class Execution:
                 decision = steps.on_error(state, error, value, attempts, state_frame)
                 self._record(f"{state.type}NodeFailed", state.name, exception=error.to_output())
                 if decision.action == "retry":
+                    if self._suspend and decision.delay:
+                        self._suspend_at(state, value, self.clock.now() + timedelta(seconds=decision.delay), (retry_count + 1, decision.attempts))
                     self._sleep(decision.delay or 0)
                     attempts = decision.attempts
                     retry_count += 1
@@ -264,7 +317,10 @@ class Execution:
         if isinstance(state, TaskState):
             return self._task(state, value, frame, attempt, size)
         if isinstance(state, WaitState):
-            self._wait_until(steps.wait_deadline(state, value, frame, self.clock.now()))
+            moment = steps.wait_deadline(state, value, frame, self.clock.now())
+            if self._suspend:
+                self._suspend_at(state, value, moment, None, frame)
+            self._wait_until(moment)
             return steps.wait_output(state, value, frame)
         if isinstance(state, SucceedState):
             return steps.run_succeed(state, value, frame)
@@ -275,6 +331,48 @@ class Execution:
         if isinstance(state, ParallelState):
             return self._parallel(state, value, frame, cancel)
         raise TypeError(f"unknown state type {state.type}")
+
+    # --- suspending and resuming --------------------------------------------------------------
+
+    def _suspend_at(
+        self,
+        state: State,
+        value: Any,
+        moment: datetime,
+        retried: tuple[int, tuple[int, ...] | None] | None,
+        frame: Frame | None = None,
+    ) -> None:
+        """Stop the run here (raise :class:`_Suspended`) if ``state`` is top-level and ``moment`` is still ahead.
+
+        ``retried`` is the next try of a Retry delay, None for a Wait (entered in ``frame``).
+        """
+        now = self.clock.now()
+        if moment <= now or self.machine.states.get(state.name) is not state:
+            return
+        entered = frame.context.get("State", {}).get("EnteredTime") if frame is not None else None
+        retry_count, attempts = retried if retried is not None else (None, None)
+        raise _Suspended(
+            Suspension(
+                state=state.name,
+                input=value,
+                until=moment.isoformat(),
+                entered=entered or timestamp(now),
+                variables=dict(self.variables),
+                retry_count=retry_count,
+                attempts=attempts,
+                deadline=None if self._deadline is None else self._deadline.isoformat(),
+            )
+        )
+
+    def _resume_state(self, resume: Suspension, frame: Frame) -> steps.StepOutcome:
+        """Finish the Wait, or run the next try of the Retry, that ``resume`` stopped at."""
+        state = self.machine.states[resume.state]
+        self._wait_until(resume.until_time())  # what is left, if the timer fired early; capped by the deadline
+        if resume.retry_count is not None:
+            entered = state.name not in self.machine.context_free
+            return self._run_state(state, resume.input, frame, self._stopped, entered, None, (resume.retry_count, resume.attempts))
+        state_frame = frame.with_context(enter_state(frame.context, state.name, resume.entered))
+        return steps.wait_output(state, resume.input, state_frame)  # type: ignore[arg-type]
 
     # --- time -------------------------------------------------------------------------------
 
@@ -452,12 +550,16 @@ def run_execution(
     payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
     listener: Listener | None = None,
     variables: MutableMapping[str, Any] | None = None,
+    suspend: bool = False,
+    resume: Suspension | None = None,
 ) -> ExecutionResult:
     """Run ``machine`` on ``input`` to completion; never raises for workflow errors (see ``status``).
 
     ``variables`` are the top-level variables the run starts with; the dict is updated in place
     with every top-level Assign, so a caller running part of a workflow (an Airflow engine task)
-    gets the variables it leaves with.
+    gets the variables it leaves with. With ``suspend``, a Wait or Retry delay of a top-level
+    state that has time left ends the run SUSPENDED instead of sleeping; ``resume`` (with
+    ``input`` ignored and ``variables`` from the suspension) continues it after that time.
     """
     return Execution(
         machine,
@@ -469,5 +571,7 @@ def run_execution(
         payload_limit=payload_limit,
         listener=listener,
         variables=variables,
+        suspend=suspend,
+        resume=resume,
     ).run()
 
