@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, NoReturn, Sequence
+from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
 
 from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 from airflow.sdk.bases.operator import BaseOperator
@@ -34,6 +34,9 @@ from asw_airflow.ir import (
 from asw_airflow.semantics import steps
 from asw_airflow.semantics.dataflow import Frame, enter_state, make_context, timestamp
 from asw_airflow.semantics.errors import RUNTIME, StatesError
+
+if TYPE_CHECKING:
+    from asw_airflow.engine.suspension import Suspension
 
 ERROR_KEY = "asw_error"
 """XCom key of ``{"Error", "Cause"}`` pushed by a task whose state failed (read by joins and the run note)."""
@@ -256,7 +259,9 @@ class TaskOperator(StateOperator):
     the job here (a child execution gets the deterministic name of this state, try and map
     index, so a restarted task does not start a second child) and hands the wait to
     ``TencentCloudJobTrigger``: no worker slot is held while the job runs, and the resumed
-    task reads the job's result from the trigger event instead of invoking again.
+    task reads the job's result from the trigger event instead of invoking again. The Task's
+    TimeoutSeconds is the trigger's deadline: past it the job is stopped and the try fails
+    with States.Timeout, which Retry and Catch see as on the engine.
     """
 
     ui_color = "#d6e9ff"
@@ -267,30 +272,32 @@ class TaskOperator(StateOperator):
 
         state: TaskState = self._state  # type: ignore[assignment]
         payload = steps.task_payload(state, value, frame)
+        timeout = steps.task_timeout(state, value, frame)
         if state.resource.mode == "sync" and not integrations.injected():
-            self.start_job(context, payload, frame, tried)
+            self.start_job(context, payload, frame, tried, timeout)
         invocation = TaskInvocation(
             resource=state.resource,
             payload=payload,
             context=frame.context,
             state_name=state.name,
             attempt=tried.retry_count,
-            timeout_seconds=steps.task_timeout(state, value, frame),
+            timeout_seconds=timeout,
         )
         result = integrations.handlers_for(self.connection_id).resolve(state.resource)(invocation)
         return steps.task_output(state, value, result, frame)
 
-    def start_job(self, context: Any, payload: Any, frame: Frame, tried: Attempt) -> None:
+    def start_job(self, context: Any, payload: Any, frame: Frame, tried: Attempt, timeout: int | None) -> None:
         from asw_airflow.airflow.integrations import connection_client
         from asw_airflow.tencentcloud.integrations import child_execution_name, start
         from asw_airflow.tencentcloud.triggers import TencentCloudJobTrigger
 
         name = child_execution_name(frame.context["Execution"]["Id"], self.state_name, tried.retry_count, _map_index(context))
+        deadline = None if timeout is None else (_now() + timedelta(seconds=timeout)).isoformat()
         client, interval = connection_client(self.connection_id)
         with client:
             handle = start(client, self._state.resource, payload, execution_name=name)  # type: ignore[attr-defined]
         self.log.info("State %r started sync-run job %s; deferring until it ends", self.state_name, handle)
-        trigger = TencentCloudJobTrigger(handle, self.connection_id, interval, resume=tried.to_json())
+        trigger = TencentCloudJobTrigger(handle, self.connection_id, interval, resume=tried.to_json(), deadline=deadline)
         self.defer(trigger=trigger, method_name="resume_job")
 
     def resume_job(self, context: Any, event: dict[str, Any]) -> Envelope:
@@ -298,6 +305,8 @@ class TaskOperator(StateOperator):
         value, variables, _ = self.receive(context)
 
         def finish(context: Any, value: Any, frame: Frame, tried: Attempt) -> steps.StepOutcome:
+            if event["status"] == "timeout":
+                raise steps.task_timed_out(self._state, steps.task_timeout(self._state, value, frame))  # type: ignore[arg-type]
             if event["status"] != "success":
                 raise StatesError(event["error"], event.get("cause"))
             return steps.task_output(self._state, value, event["output"], frame)  # type: ignore[arg-type]
@@ -491,7 +500,10 @@ class EngineRegionOperator(StateOperator):
     """Runs a set of states on the in-process engine: an EXPRESS workflow, a loop, a nested Map.
 
     The region leaves through stub states that report which outside state comes next, so the
-    rest of the DAG keeps routing by envelope.
+    rest of the DAG keeps routing by envelope. At a Wait or Retry delay of one of its own
+    states the engine stops and the task defers to a timer carrying the resume point (the
+    event, since ``dag.test()`` drops ``defer`` kwargs): a polling loop holds no worker slot
+    while it waits. Waits inside a nested Map or Parallel still sleep in the task.
     """
 
     ui_color = "#e0e0e0"
@@ -503,27 +515,51 @@ class EngineRegionOperator(StateOperator):
 
     def execute(self, context: Any) -> Envelope:
         value, variables, entry = self.receive(context)
-        return run_region(self, context, replace(self._region, start_at=entry), value, variables)
+        return run_region(self, context, replace(self._region, start_at=entry), value, variables, suspend=True)
+
+    def resume_region(self, context: Any, event: dict[str, Any]) -> Envelope:
+        """The timer of a Wait or Retry delay fired: continue the region where the engine stopped."""
+        from asw_airflow.engine.suspension import Suspension
+
+        return run_region(self, context, self._region, None, {}, suspend=True, resume=Suspension.from_json(event["resume"]))
 
 
-def run_region(operator: StateOperator, context: Any, region: Machine, value: Any, variables: dict[str, Any]) -> Envelope:
-    """Run ``region`` on the engine from its StartAt; the envelope names the outside state it exits to.
+def run_region(
+    operator: StateOperator,
+    context: Any,
+    region: Machine,
+    value: Any,
+    variables: dict[str, Any],
+    *,
+    suspend: bool = False,
+    resume: Suspension | None = None,
+) -> Envelope:
+    """Run ``region`` on the engine from its StartAt (or ``resume``); the envelope names the outside state it exits to.
 
     Variables go in and come out (Assign inside a loop or nested Map is seen after it); a
-    failure fails ``operator``'s task with the workflow's Error and Cause.
+    failure fails ``operator``'s task with the workflow's Error and Cause. With ``suspend``
+    the task defers (to ``resume_region``) when the engine stops at a Wait or Retry delay.
     """
     from asw_airflow.airflow.integrations import handlers_for
     from asw_airflow.engine.interpreter import run_execution
 
     calls_out = any(isinstance(state, TaskState) for state in region.walk())
-    carried = dict(variables)
+    carried = dict(variables if resume is None else resume.variables)
     result = run_execution(
         region,
         value,
         context=execution_context(context, operator.workflow_name),
         handlers=handlers_for(operator.connection_id) if calls_out else None,
         variables=carried,
+        suspend=suspend,
+        resume=resume,
     )
+    if result.suspension is not None:
+        from asw_airflow.airflow.triggers import StateTimerTrigger
+
+        stop = result.suspension
+        operator.log.info("Engine stopped at %r until %s: deferring", stop.state, stop.until)
+        operator.defer(trigger=StateTimerTrigger(stop.wake_time().isoformat(), {"resume": stop.to_json()}), method_name="resume_region")
     if result.status != "SUCCEED":
         operator.fail(context, StatesError(result.error or RUNTIME, result.cause))
     output = result.output

@@ -41,7 +41,6 @@ from asw_airflow.semantics.scope import Scope
 Status = Literal["SUCCEED", "FAILED", "TERMINATED", "SUSPENDED"]
 Listener = Callable[[str, str], None]
 """Called with ``(event category, state name)`` as states are entered and left (CLI progress)."""
-_TASK_TIMEOUT_CAUSE = "The task '{}' did not finish within its TimeoutSeconds ({} s)."
 _EXECUTION_TIMEOUT_CAUSE = "The execution did not finish within the state machine's TimeoutSeconds ({} s)."
 
 
@@ -400,7 +399,7 @@ class Execution:
         try:
             result = self.clock.run(lambda: handler(invocation), timeout)
         except TimeoutError:
-            raise StatesError(TIMEOUT, _TASK_TIMEOUT_CAUSE.format(state.name, timeout)) from None
+            raise steps.task_timed_out(state, timeout) from None
         except StatesError:
             raise
         except Exception as exc:  # a handler bug or transport error is the Task's failure, not the engine's

@@ -45,6 +45,7 @@ from asw_airflow.semantics.errors import (
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
     QUERY_EVALUATION_ERROR,
     RUNTIME,
+    TIMEOUT,
     StatesError,
 )
 from asw_airflow.semantics.paths import json_type
@@ -180,6 +181,11 @@ def task_timeout(state: TaskState, input: Any, frame: Frame) -> int | None:
     if state.timeout is None:
         return None
     return resolve_integer(state.timeout, input, frame, state.name, minimum=1)
+
+
+def task_timed_out(state: TaskState, timeout: int | None) -> StatesError:
+    """The error of a Task that outlived its TimeoutSeconds (the engine's timed call, or a sync-run trigger's deadline)."""
+    return StatesError(TIMEOUT, f"The task '{state.name}' did not finish within its TimeoutSeconds ({timeout} s).")
 
 
 def task_output(

@@ -1,8 +1,9 @@
 """Airflow trigger that polls a sync-run job (SCF async event or ASW execution) with the async client.
 
 It serializes only JSON primitives (the job handle is a JSON object) and ends with one event:
-``{"status": "success", "handle", "output"}`` or ``{"status": "error", "handle", "error", "cause"}``,
-which operators and sensors turn back into a result or a ``StatesError``. A ``resume`` object given
+``{"status": "success", "handle", "output"}``, ``{"status": "error", "handle", "error", "cause"}``,
+or, past an optional ``deadline`` (the Task's TimeoutSeconds), ``{"status": "timeout", "handle"}``
+after stopping the job; operators and sensors turn these back into a result or a ``StatesError``. A ``resume`` object given
 to the trigger comes back in the event: ``dag.test()`` drops the kwargs of ``defer``, so a task that
 must remember something across the wait (retry counts) carries it here.
 """
@@ -10,13 +11,14 @@ must remember something across the wait (retry counts) carries it here.
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 from typing import Any, AsyncIterator
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from asw_airflow.semantics.errors import StatesError
 from asw_airflow.tencentcloud.hook import TencentCloudHook
-from asw_airflow.tencentcloud.integrations import DEFAULT_POLL_INTERVAL, acheck
+from asw_airflow.tencentcloud.integrations import DEFAULT_POLL_INTERVAL, acancel, acheck
 
 
 class TencentCloudJobTrigger(BaseTrigger):
@@ -33,6 +35,7 @@ class TencentCloudJobTrigger(BaseTrigger):
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         region: str | None = None,
         resume: dict[str, Any] | None = None,
+        deadline: str | None = None,
     ):
         super().__init__()
         self.handle = handle
@@ -40,6 +43,7 @@ class TencentCloudJobTrigger(BaseTrigger):
         self.poll_interval = poll_interval
         self.region = region
         self.resume = resume
+        self.deadline = deadline
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -50,6 +54,7 @@ class TencentCloudJobTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "region": self.region,
                 "resume": self.resume,
+                "deadline": self.deadline,
             },
         )
 
@@ -72,7 +77,26 @@ class TencentCloudJobTrigger(BaseTrigger):
                 if done is not None:
                     yield self._event(status="success", output=done.output)
                     return
+                left = self._left()
+                if left is not None and left <= 0:
+                    await self._stop(client)
+                    yield self._event(status="timeout")
+                    return
                 self.log.info("Tencent Cloud job %s still running", self.handle)
-                await asyncio.sleep(self.poll_interval)
+                await asyncio.sleep(self.poll_interval if left is None else min(self.poll_interval, left))
         finally:
             await client.aclose()
+
+    def _left(self) -> float | None:
+        """Seconds until the deadline, None without one."""
+        if self.deadline is None:
+            return None
+        return (datetime.fromisoformat(self.deadline) - datetime.now(timezone.utc)).total_seconds()
+
+    async def _stop(self, client: Any) -> None:
+        """Stop the timed-out job; a failure to stop it is logged, the timeout is what the task reports."""
+        self.log.warning("Tencent Cloud job %s passed its deadline %s: stopping it", self.handle, self.deadline)
+        try:
+            await acancel(client, self.handle)
+        except StatesError as exc:
+            self.log.warning("Could not stop job %s: %s %s", self.handle, exc.error, exc.cause)

@@ -148,3 +148,86 @@ def test_sync_run_function_defers_and_a_failed_job_reaches_catch(tmp_path, defer
     assert run.output["job"]["Status"] == "FINISHED" and run.output["error"]["Error"] == "States.TaskFailed"
     assert [(d.task_id, d.classpath, d.kwargs["handle"]["kind"]) for d in deferrals] == [("Count", JOB, "scf"), ("Boom", JOB, "scf")]
     assert _invocations(tmp_path) == 1
+
+
+DAGS = Path(__file__).parents[2] / "dags"
+
+
+def test_ops_deploy_polling_loop_defers_at_each_wait_and_ends_as_on_the_engine(deferrals):
+    from asw_airflow.airflow.loader import load_workflow
+    from asw_airflow.engine.interpreter import run_execution
+    from asw_airflow.ir import build_machine
+    from asw_airflow.loader import load_file
+
+    path = DAGS / "workflows" / "ops_deploy.json"
+    dag = load_workflow(path)
+    (loop,) = [task for task in dag.tasks if task.task_id.startswith("loop_")]
+    input = dag.params["input"]
+    with cloud_connection(DAGS / "functions") as cloud:
+        run = run_dag(dag, input)
+        engine = run_execution(build_machine(load_file(str(path)), name="ops_deploy"), input, handlers=cloud.handlers)
+    assert (run.status, run.output) == (engine.status, engine.output) == ("SUCCEED", engine.output)
+    assert run.output["deployment"]["checks"] == 2
+    # The loop's task gave its slot back at each Wait (two polls), resuming with the state and input to continue at.
+    assert [(d.task_id, d.classpath, d.kwargs["payload"]["resume"]["state"]) for d in deferrals] == [
+        (loop.task_id, TIMER, "WaitForRollout"), (loop.task_id, TIMER, "WaitForRollout")]
+    assert 0.5 < deferrals[0].delay() <= 1.05 and deferrals[0].waited > 0.5
+    assert deferrals[1].kwargs["payload"]["resume"]["input"]["deployment"]["status"] == "ROLLING_OUT"
+
+
+def test_a_loop_region_defers_its_retry_delays_and_keeps_variables(handlers, deferrals):
+    calls = []
+
+    def flaky(invocation):
+        calls.append(invocation.attempt)
+        if len(calls) % 2:
+            raise StatesError("Scf.Busy", "try again")
+        return {"attempt": invocation.attempt}
+
+    handlers.register_kind("scf", flaky)
+    definition = {"StartAt": "Call", "States": {
+        "Call": {"Type": "Task", "Resource": SCF + "busy", "ResultPath": "$.last", "Next": "Count",
+                 "Retry": [{"ErrorEquals": ["Scf.Busy"], "IntervalSeconds": 1, "MaxAttempts": 2}]},
+        "Count": {"Type": "Pass", "Assign": {"rounds.$": "States.MathAdd($rounds, 1)"}, "Next": "Again?"},
+        "Again?": {"Type": "Choice", "Choices": [{"Variable": "$rounds", "NumericLessThan": 2, "Next": "Call"}], "Default": "Done"},
+        "Done": {"Type": "Pass", "Parameters": {"rounds.$": "$rounds", "last.$": "$.last"}, "End": True},
+    }}
+    definition["States"] = {"Start": {"Type": "Pass", "Assign": {"rounds": 0}, "Next": "Call"}, **definition["States"]}
+    definition["StartAt"] = "Start"
+    airflow, engine = run_both(definition, {}, handlers)
+    assert airflow.status == "SUCCEED", (airflow.error, airflow.cause)
+    assert airflow.output == engine.output == {"rounds": 2, "last": {"attempt": 1}}
+    resumes = [d.kwargs["payload"]["resume"] for d in deferrals]
+    assert [(r["state"], r["retry_count"], r["variables"]) for r in resumes] == [("Call", 1, {"rounds": 0}), ("Call", 1, {"rounds": 1})]
+    assert all(d.classpath == TIMER and d.task_id.startswith("loop_") for d in deferrals)
+
+
+def test_sync_run_timeout_holds_while_deferred_stops_the_job_and_reaches_retry_and_catch(tmp_path, deferrals):
+    from asw_airflow.tencentcloud.client import TencentCloudClient
+    from asw_airflow.tencentcloud.integrations import call_api
+    from asw_airflow.tencentcloud.local import LOCAL_REGION
+
+    functions = tmp_path / "functions"
+    (functions / "slow").mkdir(parents=True)
+    (functions / "slow" / "index.py").write_text("import time\n\ndef main_handler(event, context):\n    time.sleep(5)\n    return 'late'\n")
+    definition = {"StartAt": "Slow", "States": {
+        "Slow": {"Type": "Task", "Resource": f"{APP}:scf:Invoke.sync/slow", "TimeoutSeconds": 1, "End": True,
+                 "Retry": [{"ErrorEquals": ["States.Timeout"], "IntervalSeconds": 1, "MaxAttempts": 1}],
+                 "Catch": [{"ErrorEquals": ["States.TaskFailed"], "Next": "Wrong"},
+                           {"ErrorEquals": ["States.Timeout"], "ResultPath": "$.error", "Next": "TimedOut"}]},
+        "Wrong": {"Type": "Fail", "Error": "TaskFailedCaughtTimeout"},
+        "TimedOut": {"Type": "Pass", "End": True},
+    }}
+    with cloud_connection(functions) as cloud:
+        run = run_dag(compile_definition(definition)[1], {"a": 1})
+        jobs = [d for d in deferrals if d.classpath == JOB]
+        with TencentCloudClient(cloud.credentials, LOCAL_REGION, endpoint=cloud.emulator.endpoint) as client:
+            statuses = [call_api(client, "scf", "GetAsyncEventStatus", {"InvokeRequestId": job.kwargs["handle"]["InvokeRequestId"]})
+                        ["Response"]["Result"]["Status"] for job in jobs]
+    assert run.status == "SUCCEED", (run.error, run.cause)
+    assert run.output == {"a": 1, "error": {
+        "Error": "States.Timeout", "Cause": "The task 'Slow' did not finish within its TimeoutSeconds (1 s)."}}
+    # Two tries, each deferred with a one-second deadline, timed out, and its job stopped; the retry delay between them.
+    assert [(d.task_id, d.classpath) for d in deferrals] == [("Slow", JOB), ("Slow", TIMER), ("Slow", JOB)]
+    assert [job.event["status"] for job in jobs] == ["timeout", "timeout"] and all(0.8 < job.waited < 3 for job in jobs)
+    assert statuses == ["ABORTED", "ABORTED"]
