@@ -129,9 +129,9 @@ def region_machine(machine: Machine, members: tuple[str, ...]) -> Machine:
 
 
 class _Compiler:
-    def __init__(self, dag: DAG, workflow_name: str, connection_id: str):
+    def __init__(self, dag: DAG, workflow_name: str, connection_id: str, role_arn: str | None):
         self.dag = dag
-        self.common = {"workflow_name": workflow_name, "connection_id": connection_id}
+        self.common = {"workflow_name": workflow_name, "connection_id": connection_id, "role_arn": role_arn}
         self.in_map = False
         self.concurrency: int | None = None
 
@@ -306,7 +306,7 @@ def build_dag(machine: Machine, *, dag_id: str, workflow_name: str, settings: Si
     )
     if fileloc is not None:
         dag.fileloc = fileloc
-    compiler = _Compiler(dag, workflow_name, settings.connection_id)
+    compiler = _Compiler(dag, workflow_name, settings.connection_id, settings.role)
     with dag:
         if machine.workflow_type == "EXPRESS":
             whole = ops.EngineRegionOperator(

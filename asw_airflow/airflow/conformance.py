@@ -4,7 +4,7 @@ All cases share one process and one SQLite home (Airflow's warm-up is paid once)
 makes ``$$.Execution`` and ``$$.StateMachine.Id`` from the DAG run, so they cannot be set to
 the corpus's masked values; instead the run's own ids are mapped back to those values in the
 output and cause, which the corpus then judges as recorded. ``$$.StateMachine.Name`` is the
-workflow name, so it is the masked name from the start.
+workflow name and ``$$.Execution.RoleArn`` the sidecar's ``role``, so both are the masked values from the start.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any, Iterable, Iterator
 
-from asw_airflow.conformance import EXECUTION_ID, EXECUTION_NAME, STATE_MACHINE_ID, STATE_MACHINE_NAME, Case, Outcome
+from asw_airflow.conformance import EXECUTION_ID, EXECUTION_NAME, ROLE_ARN, STATE_MACHINE_ID, STATE_MACHINE_NAME, Case, Outcome
 
 
 def mask(value: Any, replacements: list[tuple[str, str]]) -> Any:
@@ -70,7 +70,7 @@ def _run_cases(cases: Iterable[Case]) -> Iterator[tuple[Case, Outcome]]:
             continue
         dag_id = f"conformance_{number:05d}"
         try:
-            dag = build_dag(machine, dag_id=dag_id, workflow_name=STATE_MACHINE_NAME, settings=Sidecar())
+            dag = build_dag(machine, dag_id=dag_id, workflow_name=STATE_MACHINE_NAME, settings=Sidecar(role=ROLE_ARN))
             result = run_dag(dag, case.input)
         except Exception as exc:  # an Airflow failure is this case's result, not the end of the corpus run
             yield case, Outcome("ERROR", error=type(exc).__name__, cause=str(exc))

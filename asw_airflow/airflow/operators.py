@@ -63,8 +63,8 @@ def execution_input(context: Any) -> Any:
     return context["params"].get("input", {})
 
 
-def execution_context(context: Any, workflow_name: str) -> dict[str, Any]:
-    """``$$`` for this DAG run: Execution.Id/Name from the run, StateMachine from the workflow."""
+def execution_context(context: Any, workflow_name: str, role_arn: str | None = None) -> dict[str, Any]:
+    """``$$`` for this DAG run: Execution.Id/Name from the run, StateMachine from the workflow, RoleArn from the sidecar."""
     run = context["dag_run"]
     return make_context(
         execution_id=f"{run.dag_id}:{run.run_id}",
@@ -73,6 +73,7 @@ def execution_context(context: Any, workflow_name: str) -> dict[str, Any]:
         start_time=run.start_date or _now(),
         state_machine_id=run.dag_id,
         state_machine_name=workflow_name,
+        role_arn=role_arn,
     )
 
 
@@ -123,6 +124,7 @@ class StateOperator(BaseOperator):
         state: State,
         workflow_name: str,
         connection_id: str,
+        role_arn: str | None = None,
         sources: Sequence[tuple[str, str | None]] = (),
         iteration: Any = None,
         **kwargs: Any,
@@ -132,6 +134,7 @@ class StateOperator(BaseOperator):
         self.state_name = state.name
         self.workflow_name = workflow_name
         self.connection_id = connection_id
+        self.role_arn = role_arn
         self.sources = [list(source) for source in sources]
         self.iteration = iteration
         self._state = state
@@ -152,7 +155,7 @@ class StateOperator(BaseOperator):
         raise AirflowSkipException(f"state {self.state_name!r} was not chosen by its predecessor")
 
     def frame(self, context: Any, variables: dict[str, Any], entered: str, retry_count: int | None = None) -> Frame:
-        ctx = enter_state(execution_context(context, self.workflow_name), self.state_name, entered, retry_count)
+        ctx = enter_state(execution_context(context, self.workflow_name, self.role_arn), self.state_name, entered, retry_count)
         return Frame(ctx, variables)
 
     # --- running, retrying, catching ------------------------------------------------------------
@@ -548,7 +551,7 @@ def run_region(
     result = run_execution(
         region,
         value,
-        context=execution_context(context, operator.workflow_name),
+        context=execution_context(context, operator.workflow_name, operator.role_arn),
         handlers=handlers_for(operator.connection_id) if calls_out else None,
         variables=carried,
         suspend=suspend,

@@ -35,6 +35,8 @@ class Sidecar:
     max_active_runs: int = 16
     owner: str = "airflow"
     description: str | None = None
+    role: str | None = None
+    """The execution role (ASW's ``RoleResource``), shown as ``$$.Execution.RoleArn``; None: no role."""
 
 
 def _string(value: Any) -> bool:
@@ -71,6 +73,7 @@ _FIELDS: dict[str, tuple[Any, str]] = {
     "max_active_runs": (_positive, "a positive integer"),
     "owner": (_string, "a non-empty string"),
     "description": (lambda v: v is None or isinstance(v, str), "a string"),
+    "role": (_string, "the execution role's resource name, as ASW's RoleResource"),
 }
 
 
@@ -107,4 +110,5 @@ def sidecar_from_source(source: Source) -> Sidecar:
         max_active_runs=document.get("max_active_runs", 16),
         owner=document.get("owner", "airflow"),
         description=document.get("description"),
+        role=document.get("role"),
     )

@@ -9,9 +9,11 @@ def test_defaults_without_keys():
 
 
 def test_settings_are_read():
-    sidecar = parse_sidecar('{"type": "EXPRESS", "schedule": "0 */12 * * *", "input": {"a": 1}, "tags": ["etl"], "max_active_runs": 2}')
-    assert (sidecar.workflow_type, sidecar.schedule, sidecar.input, sidecar.tags, sidecar.max_active_runs) == (
-        "EXPRESS", "0 */12 * * *", {"a": 1}, ("etl",), 2)
+    sidecar = parse_sidecar(
+        '{"type": "EXPRESS", "schedule": "0 */12 * * *", "input": {"a": 1}, "tags": ["etl"], "max_active_runs": 2, "role": "r"}'
+    )
+    assert (sidecar.workflow_type, sidecar.schedule, sidecar.input, sidecar.tags, sidecar.max_active_runs, sidecar.role) == (
+        "EXPRESS", "0 */12 * * *", {"a": 1}, ("etl",), 2, "r")
 
 
 def test_every_wrong_key_is_located():
