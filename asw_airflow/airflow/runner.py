@@ -11,7 +11,7 @@ import contextlib
 import os
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterator
 
 _initialized = False
@@ -119,7 +119,8 @@ def run_airflow(machine: Any, input: Any, options: Any) -> Any:
     SQLite home. With a cloud (``--functions``, ``--workflows``, ``--endpoint``) Tasks reach it
     through the default ``tencentcloud`` connection, given to Airflow as an ``AIRFLOW_CONN_*``
     environment variable, so sync-run Tasks defer to their trigger as in a deployment; with a
-    mock file they call the mock's handlers. Airflow's own output goes to stderr.
+    mock file they call the mock's handlers. The workflow's sidecar, if any, gives the DAG its
+    connection id and execution role. Airflow's own output goes to stderr.
     """
     with airflow_output_to_stderr():
         prepare_home()
@@ -129,7 +130,7 @@ def run_airflow(machine: Any, input: Any, options: Any) -> Any:
         from asw_airflow.engine.interpreter import ExecutionResult
 
         name = machine.name or "workflow"
-        settings = Sidecar(workflow_type=machine.workflow_type)
+        settings = replace(options.sidecar or Sidecar(), workflow_type=machine.workflow_type)
         dag = build_dag(machine, dag_id=dag_id_for(name), workflow_name=name, settings=settings)
         with _tasks_reach(options, settings.connection_id):
             result = run_dag(dag, input)

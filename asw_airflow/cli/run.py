@@ -1,7 +1,9 @@
 """``asw run PATH``: execute a workflow and print its output (exit 0) or its error (exit 1).
 
-Usage problems (a missing file, an invalid definition, non-JSON input, a bad mock file)
-exit 2 with a message on stderr and no traceback. Engines are looked up in ``ENGINES`` by
+Usage problems (a missing file, an invalid definition or sidecar, non-JSON input, a bad mock
+file) exit 2 with a message on stderr and no traceback. A sidecar next to PATH
+(``<name>.dag.json``, as Airflow deploys it) gives the default input and type, the execution
+role and Airflow's connection id; ``--input`` and ``--type`` override it. Engines are looked up in ``ENGINES`` by
 name, as ``module:function`` so that only the chosen one is imported; each takes
 ``(machine, input, options)`` and returns an ``ExecutionResult``.
 """
@@ -23,6 +25,7 @@ from asw_airflow.engine.interpreter import ExecutionResult, Listener
 from asw_airflow.ir import Machine
 
 if TYPE_CHECKING:
+    from asw_airflow.airflow.sidecar import Sidecar
     from asw_airflow.tencentcloud.client import Credentials
 
 ENGINES: dict[str, str] = {
@@ -51,31 +54,40 @@ class CloudAccess:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """What an engine needs besides the machine and input; ``cloud`` is None for mocks and no cloud."""
+    """What an engine needs besides the machine and input; ``cloud`` is None for mocks and no cloud,
+    ``sidecar`` None when the workflow has none."""
 
     handlers: HandlerRegistry
     history: bool
     listener: Listener | None
     cloud: CloudAccess | None = None
+    sidecar: Sidecar | None = None
 
 
 EngineRunner = Callable[[Machine, Any, RunOptions], ExecutionResult]
 
 
 def run_local(machine: Machine, input: Any, options: RunOptions) -> ExecutionResult:
-    """The in-process engine."""
-    from asw_airflow.engine.interpreter import run_execution
+    """The in-process engine; a sidecar's ``role`` is ``$$.Execution.RoleArn``."""
+    from datetime import datetime, timezone
 
-    return run_execution(machine, input, handlers=options.handlers, history=options.history, listener=options.listener)
+    from asw_airflow.engine.interpreter import default_context, run_execution
+
+    role = options.sidecar.role if options.sidecar is not None else None
+    context = None if role is None else default_context(machine, input, datetime.now(timezone.utc), role_arn=role)
+    return run_execution(
+        machine, input, context=context, handlers=options.handlers, history=options.history, listener=options.listener
+    )
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("run", help="run a workflow locally and print its output")
     parser.add_argument("path", metavar="PATH", help="the TCSL definition file")
-    parser.add_argument("--input", default="{}", metavar="JSON", help="execution input as JSON, or @FILE (default {})")
+    parser.add_argument("--input", metavar="JSON",
+                        help="execution input as JSON, or @FILE (default: the sidecar's input, else {})")
     parser.add_argument("--engine", choices=sorted(ENGINES), default="local", help="where to run (default local)")
-    parser.add_argument("--type", dest="workflow_type", choices=WORKFLOW_TYPES, default="STANDARD",
-                        help="workflow type (default STANDARD)")
+    parser.add_argument("--type", dest="workflow_type", choices=WORKFLOW_TYPES,
+                        help="workflow type (default: the sidecar's type, else STANDARD)")
     parser.add_argument("--mock", metavar="FILE#CASE", help="answer Tasks from a Step Functions Local mock file test case")
     parser.add_argument("--history", metavar="FILE", help="write the execution history (ASW's event shape) to FILE")
     parser.add_argument("--functions", metavar="DIR",
@@ -90,12 +102,17 @@ def register(subparsers: Any) -> None:
 
 def run_command(args: argparse.Namespace) -> int:
     try:
-        machine = _load_machine(args.path, args.workflow_type)
-        input = _read_input(args.input)
+        sidecar = _load_sidecar(args.path)
+        default_type = sidecar.workflow_type if sidecar is not None else "STANDARD"
+        machine = _load_machine(args.path, args.workflow_type or default_type)
+        if args.input is not None:
+            input = _read_input(args.input)
+        else:
+            input = sidecar.input if sidecar is not None else {}
         runner = _engine(args.engine)
         with _handlers(args) as (handlers, cloud):
             listener = _progress if sys.stderr.isatty() else None
-            result = runner(machine, input, RunOptions(handlers, args.history is not None, listener, cloud))
+            result = runner(machine, input, RunOptions(handlers, args.history is not None, listener, cloud, sidecar))
     except UsageError as error:
         print(f"asw run: {error}", file=sys.stderr)
         return 2
@@ -125,6 +142,21 @@ def _load_machine(path: str, workflow_type: str) -> Machine:
     except OSError as error:
         raise UsageError(f"{path}: {error.strerror or error}") from None
     return build_machine(source, workflow_type, name=Path(path).stem)  # type: ignore[arg-type]
+
+
+def _load_sidecar(path: str) -> Sidecar | None:
+    """The ``<name>.dag.json`` next to ``path``, if there is one (an invalid one is a DefinitionError)."""
+    from asw_airflow.airflow.sidecar import SIDECAR_SUFFIX, parse_sidecar
+
+    workflow = Path(path)
+    sidecar = workflow.with_name(workflow.stem + SIDECAR_SUFFIX)
+    try:
+        text = sidecar.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise UsageError(f"{sidecar}: {error.strerror or error}") from None
+    return parse_sidecar(text, str(sidecar))
 
 
 def _read_input(text: str) -> Any:

@@ -101,8 +101,10 @@ class _Cancel:
         self._children.remove(child)
 
 
-def default_context(machine: Machine, input: Any, start_time: datetime, name: str | None = None) -> dict[str, Any]:
-    """A ``$$`` object for a local run: generated execution name, ids naming the machine."""
+def default_context(
+    machine: Machine, input: Any, start_time: datetime, name: str | None = None, role_arn: str | None = None
+) -> dict[str, Any]:
+    """A ``$$`` object for a local run: generated execution name, ids naming the machine, the role if given."""
     execution_name = name or str(uuid.uuid4())
     machine_name = machine.name or "local"
     return make_context(
@@ -112,6 +114,7 @@ def default_context(machine: Machine, input: Any, start_time: datetime, name: st
         start_time=start_time,
         state_machine_id=f"local:stateMachine:{machine_name}",
         state_machine_name=machine_name,
+        role_arn=role_arn,
     )
 
 

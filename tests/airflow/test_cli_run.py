@@ -35,3 +35,21 @@ def test_failure_prints_error_and_cause_and_exits_1(tmp_path):
     done = asw_run(str(definition), tmp_path=tmp_path)
     assert done.returncode == 1, done.stderr
     assert json.loads(done.stdout) == {"Error": "E.Bad", "Cause": "why"}
+
+
+def test_a_sidecar_next_to_the_workflow_gives_input_role_and_connection(tmp_path):
+    folder = tmp_path / "workflows"
+    (tmp_path / "functions" / "echo").mkdir(parents=True)
+    (tmp_path / "functions" / "echo" / "index.py").write_text("def main_handler(event, context):\n    return {'echo': event}\n")
+    folder.mkdir()
+    (folder / "ctx.json").write_text(json.dumps({"StartAt": "Call", "States": {
+        "Call": {"Type": "Task", "Resource": "qrn:qcs:asw:ap-guangzhou:1250000000:sdk:json:qcloud:scf:Invoke/echo",
+                 "ResultPath": "$.called", "Next": "Show"},
+        "Show": {"Type": "Pass", "Parameters": {"in.$": "$", "role.$": "$$.Execution.RoleArn"}, "End": True}}}))
+    role = "qrn:qcs:cam::1250000000:roleName/asw-runner"
+    (folder / "ctx.dag.json").write_text(json.dumps({"input": {"x": 1}, "role": role, "connection_id": "my_cloud"}))
+    done = asw_run(str(folder / "ctx.json"), "--functions", str(tmp_path / "functions"), tmp_path=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"in": {"x": 1, "called": {"echo": {"x": 1}}}, "role": role}
+    done = asw_run(str(folder / "ctx.json"), "--functions", str(tmp_path / "functions"), "--input", '{"x": 2}', tmp_path=tmp_path)
+    assert json.loads(done.stdout)["in"]["x"] == 2, done.stderr

@@ -64,3 +64,38 @@ def test_missing_file_and_invalid_definition_exit_2(tmp_path, capsys) -> None:
     assert main(["run", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:" in err and "(/StartAt)" in err
+
+
+CONTEXT = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Parameters": {
+    "in.$": "$", "role.$": "$$.Execution.RoleArn"}, "End": True}}}
+ROLE = "qrn:qcs:cam::1250000000:roleName/asw-runner"
+
+
+def test_a_sidecar_gives_default_input_role_and_type_and_flags_override_it(tmp_path, capsys) -> None:
+    path = tmp_path / "ctx.json"
+    path.write_text(json.dumps(CONTEXT))
+    (tmp_path / "ctx.dag.json").write_text(json.dumps({"input": {"from": "sidecar"}, "role": ROLE, "type": "EXPRESS"}))
+    assert main(["run", str(path)]) == 0
+    assert json.loads(capsys.readouterr().out) == {"in": {"from": "sidecar"}, "role": ROLE}
+    assert main(["run", str(path), "--input", '{"from": "flag"}', "--type", "STANDARD"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"in": {"from": "flag"}, "role": ROLE}
+
+
+def test_a_sidecar_type_applies_unless_type_is_given(tmp_path, capsys) -> None:
+    path = tmp_path / "sync.json"
+    path.write_text(json.dumps({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": SCF.replace("Invoke/", "Invoke.sync/"), "End": True}}}))
+    (tmp_path / "sync.dag.json").write_text('{"type": "EXPRESS"}')
+    assert main(["run", str(path)]) == 2  # EXPRESS cannot run a sync-run Task: rejected at validation
+    assert "sync" in capsys.readouterr().err.lower()
+    assert main(["run", str(path), "--type", "STANDARD"]) == 1  # valid; no cloud to call
+    assert json.loads(capsys.readouterr().out)["Error"] == "States.Runtime"
+
+
+def test_without_a_role_there_is_no_role_arn_and_an_invalid_sidecar_exits_2(tmp_path, capsys) -> None:
+    path = tmp_path / "ctx.json"
+    path.write_text(json.dumps(CONTEXT))
+    assert main(["run", str(path)]) == 1
+    assert json.loads(capsys.readouterr().out)["Error"] == "States.Runtime"
+    (tmp_path / "ctx.dag.json").write_text('{"role": 5}')
+    assert main(["run", str(path)]) == 2
+    assert "ctx.dag.json:1:10: INVALID_SIDECAR role must be" in capsys.readouterr().err
