@@ -301,7 +301,8 @@ class Execution:
                 self._record(f"{state.type}NodeFailed", state.name, exception=error.to_output())
                 if decision.action == "retry":
                     if self._suspend and decision.delay:
-                        self._suspend_at(state, value, self.clock.now() + timedelta(seconds=decision.delay), (retry_count + 1, decision.attempts))
+                        moment = self.clock.now() + timedelta(seconds=decision.delay)
+                        self._suspend_at(state, value, moment, (retry_count + 1, decision.attempts))
                     self._sleep(decision.delay or 0)
                     attempts = decision.attempts
                     retry_count += 1
