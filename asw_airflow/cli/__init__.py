@@ -1,13 +1,16 @@
 """The ``asw`` command line: one module per subcommand, each exposing ``register(subparsers)``.
 
 Exit codes are shared by every subcommand: 0 success, 1 the workflow (or a check) failed,
-2 usage, input or I/O errors.
+2 usage, input or I/O errors. A command reports the errors it expects in its own words; anything
+else is caught in ``main`` and printed as one line (exit 2), because a traceback tells a user of
+the CLI nothing they can act on. ``ASW_DEBUG=1`` lets it propagate to show the traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 # Each module registers one or more subcommands; imported lazily so `asw validate`
@@ -36,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        if os.environ.get("ASW_DEBUG") == "1":
+            raise
+        print(f"asw {args.command}: unexpected error: {type(error).__name__}: {error} "
+              "(set ASW_DEBUG=1 to see the traceback)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
