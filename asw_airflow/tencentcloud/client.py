@@ -3,7 +3,9 @@ async face (triggers) over pooled httpx clients.
 
 ``call``/``acall`` return the ``Response`` body (``RequestId`` included), or raise
 :class:`TencentCloudError`. Transient errors are retried with bounded, fully jittered exponential
-backoff; permanent ones are raised at once.
+backoff; permanent ones are raised at once. A call that may already have run (read timeout,
+dropped connection, ``InternalError``) is retried only when running it twice is harmless
+(:func:`is_idempotent`): a cloud function must not run twice for one Task.
 """
 
 from __future__ import annotations
@@ -63,10 +65,27 @@ _TRANSIENT_EXACT = {
 }
 _TRANSIENT_PREFIXES = ("RequestLimitExceeded", "InternalError")
 
+# Failures that prove the server did not run the call, so even a non-idempotent one may be resent.
+_NOT_EXECUTED_PREFIXES = ("RequestLimitExceeded",)
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_READ_PREFIXES = ("Describe", "Get", "List")
+
+# SCF runs a synchronous (RequestResponse) Invoke for up to 300 s: the client must outwait it,
+# or it gives up on a function that is still running.
+INVOKE_SYNC_TIMEOUT = 300.0
+
 
 def is_transient(code: str) -> bool:
     """Whether an error code is worth retrying (throttling, server faults, network)."""
     return code in _TRANSIENT_EXACT or code.startswith(_TRANSIENT_PREFIXES)
+
+
+def is_idempotent(service: str, action: str, params: Mapping[str, Any] | None) -> bool:
+    """Whether sending the call twice has the effect of sending it once: reads, and an ASW
+    StartExecution with a ``Name`` (a known Name answers the existing execution)."""
+    if action.startswith(_READ_PREFIXES):
+        return True
+    return service == "asw" and action == "StartExecution" and bool((params or {}).get("Name"))
 
 
 def normalize_region(region: str) -> str:
@@ -209,12 +228,22 @@ class TencentCloudClient:
             )
         return body
 
-    def _retry_delay(self, exc: httpx.HTTPError | TencentCloudError, action: str, attempt: int) -> float:
+    def timeout_for(self, service: str, action: str, params: Mapping[str, Any] | None) -> float:
+        """Seconds to wait for an answer: a synchronous Invoke waits as long as SCF may run the function."""
+        invocation_type = (params or {}).get("InvocationType") or "RequestResponse"
+        if service == "scf" and action == "Invoke" and invocation_type == "RequestResponse":
+            return max(self.timeout, INVOKE_SYNC_TIMEOUT)
+        return self.timeout
+
+    def _retry_delay(self, exc: httpx.HTTPError | TencentCloudError, action: str, attempt: int, idempotent: bool) -> float:
         """The backoff before retrying a failed call, shared by both faces; raises when it must not be retried."""
         if isinstance(exc, httpx.HTTPError):
+            not_executed = isinstance(exc, _NOT_SENT)
             code = CLIENT_TIMEOUT if isinstance(exc, httpx.TimeoutException) else CLIENT_NETWORK_ERROR
             exc = TencentCloudError(code, f"{type(exc).__name__}: {exc}", action=action)
-        if not exc.transient or attempt >= self.retry.max_attempts:
+        else:
+            not_executed = exc.code.startswith(_NOT_EXECUTED_PREFIXES)
+        if not exc.transient or attempt >= self.retry.max_attempts or not (idempotent or not_executed):
             raise exc
         return self.retry.delay(attempt - 1, self._rng)
 
@@ -233,16 +262,23 @@ class TencentCloudClient:
         version: str | None = None,
         *,
         region: str | None = None,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
-        """Call ``service``'s ``action``; return the ``Response`` body or raise :class:`TencentCloudError`."""
+        """Call ``service``'s ``action``; return the ``Response`` body or raise :class:`TencentCloudError`.
+
+        ``timeout`` (seconds) overrides :meth:`timeout_for`, e.g. with a Task's TimeoutSeconds.
+        """
+        idempotent = is_idempotent(service, action, params)
+        seconds = timeout if timeout is not None else self.timeout_for(service, action, params)
         attempt = 0
         while True:
             url, headers, payload = self._request(service, action, params, version, region)
             try:
-                return self._parse(self._client().post(url, content=payload, headers=headers), action)
+                response = self._client().post(url, content=payload, headers=headers, timeout=seconds)
+                return self._parse(response, action)
             except (httpx.HTTPError, TencentCloudError) as exc:
                 attempt += 1
-                self._sleep(self._retry_delay(exc, action, attempt))
+                self._sleep(self._retry_delay(exc, action, attempt, idempotent))
 
     def close(self) -> None:
         if self._sync is not None:
@@ -270,16 +306,20 @@ class TencentCloudClient:
         version: str | None = None,
         *,
         region: str | None = None,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         """Async :meth:`call`; the pooled ``httpx.AsyncClient`` belongs to the loop that first used it."""
+        idempotent = is_idempotent(service, action, params)
+        seconds = timeout if timeout is not None else self.timeout_for(service, action, params)
         attempt = 0
         while True:
             url, headers, payload = self._request(service, action, params, version, region)
             try:
-                return self._parse(await self._aclient().post(url, content=payload, headers=headers), action)
+                response = await self._aclient().post(url, content=payload, headers=headers, timeout=seconds)
+                return self._parse(response, action)
             except (httpx.HTTPError, TencentCloudError) as exc:
                 attempt += 1
-                await self._asleep(self._retry_delay(exc, action, attempt))
+                await self._asleep(self._retry_delay(exc, action, attempt, idempotent))
 
     async def aclose(self) -> None:
         if self._async is not None:

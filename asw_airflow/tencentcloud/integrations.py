@@ -41,6 +41,7 @@ class ApiCall:
     params: dict[str, Any]
     region: str | None = None
     version: str | None = None
+    timeout: float | None = None  # None: the client's per-action default
 
 
 class JobFailed(StatesError):
@@ -62,7 +63,9 @@ def _drive(client: TencentCloudClient, flow: Flow[T]) -> T:
         call = next(flow)
         while True:
             try:
-                response = client.call(call.service, call.action, call.params, call.version, region=call.region)
+                response = client.call(
+                    call.service, call.action, call.params, call.version, region=call.region, timeout=call.timeout
+                )
             except TencentCloudError as exc:
                 call = flow.throw(from_api_error(exc))
             else:
@@ -76,7 +79,9 @@ async def _adrive(client: TencentCloudClient, flow: Flow[T]) -> T:
         call = next(flow)
         while True:
             try:
-                response = await client.acall(call.service, call.action, call.params, call.version, region=call.region)
+                response = await client.acall(
+                    call.service, call.action, call.params, call.version, region=call.region, timeout=call.timeout
+                )
             except TencentCloudError as exc:
                 call = flow.throw(from_api_error(exc))
             else:
@@ -145,9 +150,10 @@ def child_execution_name(parent_execution: str, state_name: str, attempt: int, i
 # -- flows --------------------------------------------------------------------------------------
 
 
-def _request_response_flow(ref: ResourceRef, payload: Any, version: str | None) -> Flow[Any]:
+def _request_response_flow(ref: ResourceRef, payload: Any, version: str | None, timeout_seconds: float | None) -> Flow[Any]:
     if ref.kind == "scf":
-        body = yield ApiCall("scf", "Invoke", _invoke_params(ref, payload, "RequestResponse"), ref.region)
+        params = _invoke_params(ref, payload, "RequestResponse")
+        body = yield ApiCall("scf", "Invoke", params, ref.region, timeout=timeout_seconds)
         result = body.get("Result") or {}
         error = from_function_result(ref.function or "", result)
         if error is not None:
@@ -246,19 +252,31 @@ def _cancel_flow(handle: Handle) -> Flow[None]:
 
 
 def request_response(
-    client: TencentCloudClient, resource: ResourceRef | str, payload: Any, *, version: str | None = None
+    client: TencentCloudClient,
+    resource: ResourceRef | str,
+    payload: Any,
+    *,
+    version: str | None = None,
+    timeout_seconds: float | None = None,
 ) -> Any:
     """Run a request-response Task: a function's return value, or an API's ``{"Response": ...}``.
 
-    ``version`` overrides the client's API version for generic API calls.
+    ``version`` overrides the client's API version for generic API calls. ``timeout_seconds``
+    (the Task's TimeoutSeconds) is how long a synchronous Invoke waits for the function,
+    instead of SCF's 300 s limit.
     """
-    return _drive(client, _request_response_flow(_ref(resource), payload, version))
+    return _drive(client, _request_response_flow(_ref(resource), payload, version, timeout_seconds))
 
 
 async def arequest_response(
-    client: TencentCloudClient, resource: ResourceRef | str, payload: Any, *, version: str | None = None
+    client: TencentCloudClient,
+    resource: ResourceRef | str,
+    payload: Any,
+    *,
+    version: str | None = None,
+    timeout_seconds: float | None = None,
 ) -> Any:
-    return await _adrive(client, _request_response_flow(_ref(resource), payload, version))
+    return await _adrive(client, _request_response_flow(_ref(resource), payload, version, timeout_seconds))
 
 
 def call_api(
@@ -336,7 +354,7 @@ def register_tencentcloud_handlers(
     def handle(invocation: TaskInvocation) -> Any:
         ref = invocation.resource
         if ref.mode != "sync":
-            return request_response(client, ref, invocation.payload)
+            return request_response(client, ref, invocation.payload, timeout_seconds=invocation.timeout_seconds)
         job = start(client, ref, invocation.payload, execution_name=_execution_name(invocation))
         return wait_for(
             client, job, poll_interval=poll_interval, poll_jitter=poll_jitter, sleep=sleep,

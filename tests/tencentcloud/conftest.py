@@ -16,6 +16,8 @@ FUNCTIONS = {
     "greeting": "def main_handler(event, context):\n    return 'hello ' + event.get('name', 'world')\n",
     "boom": "def main_handler(event, context):\n    raise ValueError('bad input: ' + str(event.get('n')))\n",
     "slow": "import time\n\ndef main_handler(event, context):\n    time.sleep(event.get('seconds', 5))\n    return 'done'\n",
+    # Appends a line to ``event["file"]`` per run: tests count runs without racing a thread.
+    "count": "def main_handler(event, context):\n    with open(event['file'], 'a') as f:\n        f.write('ran\\n')\n    return 'counted'\n",
     # Runs until the test creates the file ``event["gate"]``: no race with a loaded machine.
     "gated": (
         "import os, time\n\ndef main_handler(event, context):\n"

@@ -35,18 +35,77 @@ def test_acall_returns_response_body(emulator):
     assert [b["Result"]["RetMsg"] for b in asyncio.run(go())] == ["hello world"] * 5
 
 
-def test_transient_errors_are_retried_until_success(emulator, client):
+def test_transient_errors_of_reads_are_retried_until_success(emulator, client):
     emulator.set_faults(fail_next=3)
-    body = client.call("scf", "Invoke", {"FunctionName": "greeting", "ClientContext": "{}"})
-    assert body["Result"]["RetMsg"] == "hello world"
-    assert emulator.server.calls.count(("scf", "Invoke")) == 4
+    body = client.call("scf", "ListNamespaces", {})
+    assert body["TotalCount"] == 1
+    assert list(emulator.server.calls).count(("scf", "ListNamespaces")) == 4
+
+
+def test_invoke_that_may_have_run_is_not_retried(emulator, client):
+    emulator.set_faults(fail_next=3)
+    with pytest.raises(TencentCloudError) as info:
+        client.call("scf", "Invoke", {"FunctionName": "greeting", "ClientContext": "{}"})
+    assert info.value.code == "InternalError"
+    assert list(emulator.server.calls) == [("scf", "Invoke")]
+
+
+def _mock(c: TencentCloudClient, respond) -> list[httpx.Request]:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return respond(request)
+
+    c._sync = httpx.Client(transport=httpx.MockTransport(handler))
+    return seen
+
+
+def _read_timeout(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("no answer", request=request)
+
+
+@pytest.mark.parametrize(
+    ("action", "params", "attempts"),
+    [
+        ("Invoke", {"FunctionName": "f"}, 1),
+        ("StartExecution", {"StateMachineResourceName": "m"}, 1),
+        ("StartExecution", {"StateMachineResourceName": "m", "Name": "n"}, 4),
+        ("DescribeExecution", {"ExecutionResourceName": "q"}, 4),
+    ],
+)
+def test_read_timeouts_are_retried_only_when_idempotent(action, params, attempts):
+    with make_client("http://127.0.0.1:1") as c:
+        seen = _mock(c, _read_timeout)
+        with pytest.raises(TencentCloudError) as info:
+            c.call("asw" if action != "Invoke" else "scf", action, params)
+    assert info.value.code == "ClientTimeout"
+    assert len(seen) == attempts
+
+
+def test_throttled_invoke_is_retried_because_it_did_not_run():
+    answers = iter([{"Error": {"Code": "RequestLimitExceeded", "Message": "slow down"}}, {"Result": {"RetMsg": "1"}}])
+    with make_client("http://127.0.0.1:1") as c:
+        seen = _mock(c, lambda request: httpx.Response(200, json={"Response": next(answers)}))
+        assert c.call("scf", "Invoke", {"FunctionName": "f"})["Result"]["RetMsg"] == "1"
+    assert len(seen) == 2
+
+
+def test_sync_invoke_waits_as_long_as_scf_may_run_the_function():
+    with make_client("http://127.0.0.1:1", timeout=30) as c:
+        seen = _mock(c, lambda request: httpx.Response(200, json={"Response": {}}))
+        c.call("scf", "Invoke", {"FunctionName": "f"})
+        c.call("scf", "Invoke", {"FunctionName": "f", "InvocationType": "Event"})
+        c.call("scf", "Invoke", {"FunctionName": "f"}, timeout=900)
+        c.call("asw", "DescribeExecution", {})
+    assert [r.extensions["timeout"]["read"] for r in seen] == [300, 30, 900, 30]
 
 
 def test_retries_are_bounded(emulator):
     emulator.set_faults(fail_next=10)
     with make_client(emulator.endpoint, retry=RetryPolicy(max_attempts=2, base_seconds=0.001)) as c:
         with pytest.raises(TencentCloudError) as info:
-            c.call("scf", "Invoke", {"FunctionName": "greeting"})
+            c.call("scf", "ListNamespaces", {})
     assert info.value.code == "InternalError"
     assert len(emulator.server.calls) == 2
 
@@ -61,9 +120,9 @@ def test_async_retries_use_injected_sleep(emulator):
 
     async def go():
         async with make_client(emulator.endpoint, asleep=fake_sleep, retry=RetryPolicy(4, 1.0, 2.0)) as c:
-            return await c.acall("scf", "Invoke", {"FunctionName": "greeting"})
+            return await c.acall("scf", "ListNamespaces", {})
 
-    assert asyncio.run(go())["Result"]["RetMsg"] == "hello world"
+    assert asyncio.run(go())["TotalCount"] == 1
     assert len(slept) == 2 and slept[0] <= 1.0 and slept[1] <= 2.0
 
 

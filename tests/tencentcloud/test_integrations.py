@@ -74,6 +74,16 @@ def test_scf_missing_function_is_named_by_tencent_code(run_task):
     assert info.value.error == "ResourceNotFound.Function"
 
 
+def test_scf_request_response_whose_answer_is_lost_runs_the_function_once(emulator, run_task, tmp_path):
+    runs = tmp_path / "runs"
+    emulator.set_faults(lose_next=1)
+    with pytest.raises(StatesError) as info:
+        run_task("scf:Invoke/count", {"file": str(runs)})
+    assert info.value.error == "InternalError"
+    assert runs.read_text() == "ran\n"
+    assert list(emulator.server.calls).count(("scf", "Invoke")) == 1
+
+
 def test_scf_sync_run_polls_until_finished(client, tmp_path):
     gate, sleeps = tmp_path / "gate", []
 
