@@ -1,7 +1,7 @@
 """Load a TCSL definition: strict JSON in, parsed document plus a lazy source map out.
 
-Python's ``json`` silently keeps the last of duplicate keys and accepts ``NaN``;
-both would lose or distort what the user wrote, so they are errors here. The fast
+Python's ``json`` silently keeps the last of duplicate keys, accepts ``NaN`` and reads
+``1e999`` as infinity; all would lose or distort what the user wrote, so they are errors here. The fast
 path is the C parser; only when something is wrong, or a diagnostic needs a line
 and column, is the text scanned again by a small scanner that records where each
 JSON pointer's key and value start.
@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import re
+import sys
 from dataclasses import dataclass, field
 from json.decoder import scanstring
 from pathlib import Path
@@ -45,6 +47,26 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict:
 
 def _reject_constant(name: str) -> Any:
     raise _NonFinite(name)
+
+
+def _finite_float(text: str) -> float:
+    """``parse_float`` hook: a literal past the double range (``1e999``) would silently be infinity."""
+    value = float(text)
+    if math.isinf(value):
+        raise _NonFinite(text)
+    return value
+
+
+def _number_problem(token: str) -> str | None:
+    """Why a number literal the grammar allows cannot be read faithfully, or None."""
+    if token.strip("-0123456789"):  # a fraction or exponent: read as a float
+        if math.isinf(float(token)):
+            return f"{token} is beyond the range of a JSON number (it would read as Infinity); write a smaller number"
+        return None
+    limit = sys.get_int_max_str_digits()
+    if limit and len(token.lstrip("-")) > limit:
+        return f"the integer has {len(token.lstrip('-'))} digits, more than the {limit} Python reads; write it as a string"
+    return None
 
 
 @dataclass
@@ -106,7 +128,11 @@ class _Scanner:
                     (INVALID_JSON, f"{word} is not a JSON number; write a finite number or a string", pointer, i)
                 )
                 return i + len(word)
-        return _NUMBER.match(text, i).end()
+        end = _NUMBER.match(text, i).end()
+        problem = _number_problem(text[i:end])
+        if problem is not None:
+            self.map.problems.append((INVALID_JSON, problem, pointer, i))
+        return end
 
     def object(self, i: int, pointer: str) -> int:
         text = self.text
@@ -187,11 +213,12 @@ def _decode(data: str | bytes, file: str | None) -> str:
         ) from None
 
 
-def load_text(data: str | bytes, file: str | None = None) -> Source:
-    """Parse a definition, raising :class:`DefinitionError` with located diagnostics if it is not strict JSON."""
-    text = _decode(data, file)
+def _parse(text: str, file: str | None) -> Any:
+    """The C parser with hooks that only fire on what strict JSON forbids; the scanner then says where."""
     try:
-        document = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant)
+        return json.loads(
+            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant, parse_float=_finite_float
+        )
     except json.JSONDecodeError as exc:
         raise DefinitionError(
             [Diagnostic(INVALID_JSON, f"not valid JSON: {exc.msg}", "", file, exc.lineno, exc.colno)]
@@ -200,14 +227,24 @@ def load_text(data: str | bytes, file: str | None = None) -> Source:
         raise DefinitionError(
             [Diagnostic(INVALID_JSON, "the JSON is nested too deeply to read", "", file, 1, 1)]
         ) from None
-    except (_Duplicate, _NonFinite):
+    except (_Duplicate, _NonFinite, ValueError) as exc:  # ValueError: an integer past Python's digit limit
         source_map = build_source_map(text)
-        raise DefinitionError(
-            [
-                Diagnostic(code, message, pointer, file, *source_map.position(offset))
-                for code, message, pointer, offset in source_map.problems
-            ]
-        ) from None
+        problems = [
+            Diagnostic(code, message, pointer, file, *source_map.position(offset))
+            for code, message, pointer, offset in source_map.problems
+        ]
+        raise DefinitionError(problems or [Diagnostic(INVALID_JSON, f"not valid JSON: {exc}", "", file, 1, 1)]) from None
+
+
+def load_value(data: str | bytes, file: str | None = None) -> Any:
+    """Any strict JSON value (an execution input, a corpus line): the definition rules without "must be an object"."""
+    return _parse(_decode(data, file), file)
+
+
+def load_text(data: str | bytes, file: str | None = None) -> Source:
+    """Parse a definition, raising :class:`DefinitionError` with located diagnostics if it is not strict JSON."""
+    text = _decode(data, file)
+    document = _parse(text, file)
     source = Source(document, text, file)
     if not isinstance(document, dict):
         raise DefinitionError(

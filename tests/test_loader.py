@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from asw_airflow.diagnostics import DefinitionError
-from asw_airflow.loader import load_file, load_text
+from asw_airflow.loader import load_file, load_text, load_value
 
 TEXT = '{\n  "StartAt": "A",\n  "States": {\n    "A": {"Type": "Pass", "End": true}\n  }\n}\n'
 
@@ -65,3 +65,35 @@ def test_load_file_names_the_file(tmp_path) -> None:
     assert load_file(path).file == str(path)
     with pytest.raises(OSError):
         load_file(tmp_path / "missing.json")
+
+
+@pytest.mark.parametrize(("text", "pointer", "column"), [
+    ('{"x": 1e999}', "/x", 7),
+    ('{"x": [1, -1e999]}', "/x/1", 11),
+    ('{"x": 1%s.0}' % ("0" * 400), "/x", 7),
+])
+def test_numbers_beyond_the_double_range_are_rejected_not_read_as_infinity(text: str, pointer: str, column: int) -> None:
+    assert _error(text) == [("INVALID_JSON_DESCRIPTION", pointer, 1, column)]
+
+
+def test_the_largest_finite_numbers_still_load() -> None:
+    assert load_value('[1e308, -1.7976931348623157e308, 1e-999]') == [1e308, -1.7976931348623157e308, 0.0]
+
+
+def test_an_integer_past_pythons_digit_limit_is_a_diagnostic_not_a_value_error() -> None:
+    assert _error('{"x": %s}' % ("1" * 5000)) == [("INVALID_JSON_DESCRIPTION", "/x", 1, 7)]
+
+
+@pytest.mark.parametrize(("text", "value"), [("3", 3), ('"s"', "s"), ("[1, {}]", [1, {}]), ("null", None)])
+def test_load_value_takes_any_json_value(text: str, value: object) -> None:
+    assert load_value(text) == value
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("NaN", "INVALID_JSON_DESCRIPTION"), ("[1e999]", "INVALID_JSON_DESCRIPTION"),
+    ('{"a": 1, "a": 2}', "DUPLICATE_JSON_KEY"), (b'"\xff"', "INVALID_JSON_DESCRIPTION"),
+])
+def test_load_value_is_as_strict_as_load_text(text: str | bytes, code: str) -> None:
+    with pytest.raises(DefinitionError) as info:
+        load_value(text, "--input")
+    assert [(d.code, d.file) for d in info.value.diagnostics] == [(code, "--input")]

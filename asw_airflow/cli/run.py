@@ -6,6 +6,10 @@ file) exit 2 with a message on stderr and no traceback. A sidecar next to PATH
 role and Airflow's connection id; ``--input`` and ``--type`` override it. Engines are looked up in ``ENGINES`` by
 name, as ``module:function`` so that only the chosen one is imported; each takes
 ``(machine, input, options)`` and returns an ``ExecutionResult``.
+
+``--input`` is read as strictly as a definition: duplicate keys and NaN/Infinity are usage
+errors. Output is printed as strict JSON too: a NaN or Infinity that a task result or
+``States.StringToJson`` produced is reported as a ``States.Runtime`` failure (exit 1).
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ import argparse
 import contextlib
 import importlib
 import json
+import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from asw_airflow.diagnostics import DefinitionError
+from asw_airflow.diagnostics import DefinitionError, pointer_join
 from asw_airflow.engine.handlers import HandlerRegistry
 from asw_airflow.engine.interpreter import ExecutionResult, Listener
 from asw_airflow.ir import Machine
@@ -114,7 +119,8 @@ def run_command(args: argparse.Namespace) -> int:
             listener = _progress if sys.stderr.isatty() else None
             result = runner(machine, input, RunOptions(handlers, args.history is not None, listener, cloud, sidecar))
     except UsageError as error:
-        print(f"asw run: {error}", file=sys.stderr)
+        for line in str(error).splitlines():
+            print(f"asw run: {line}", file=sys.stderr)
         return 2
     except DefinitionError as error:
         for diagnostic in error.diagnostics:
@@ -122,15 +128,38 @@ def run_command(args: argparse.Namespace) -> int:
         return 2
     if args.history is not None:
         try:
-            Path(args.history).write_text(json.dumps(result.history, ensure_ascii=False, indent=2), encoding="utf-8")
+            Path(args.history).write_text(
+                json.dumps(result.history, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
         except OSError as error:
             print(f"asw run: cannot write history to {args.history}: {error.strerror or error}", file=sys.stderr)
             return 2
+        except ValueError:  # allow_nan=False: NaN/Infinity would make the file unreadable as JSON
+            print(f"asw run: cannot write history to {args.history}: it holds NaN or Infinity, which JSON cannot "
+                  "represent", file=sys.stderr)
+            return 2
+    failure, cause = result.error, result.cause
     if result.status == "SUCCEED":
-        print(json.dumps(result.output, ensure_ascii=False))
-        return 0
-    print(json.dumps({"Error": result.error, "Cause": result.cause}, ensure_ascii=False))
+        found = _non_finite(result.output)
+        if found is None:
+            print(json.dumps(result.output, ensure_ascii=False, allow_nan=False))
+            return 0
+        # A task's result or States.StringToJson can yield NaN/Infinity; printing it would not be JSON.
+        number, where = json.dumps(found[1]), found[0] or "/"
+        failure, cause = "States.Runtime", f"the output holds {number} at {where}, which JSON cannot represent"
+    print(json.dumps({"Error": failure, "Cause": cause}, ensure_ascii=False))
     return 1
+
+
+def _non_finite(value: Any, pointer: str = "") -> tuple[str, float] | None:
+    """The pointer to the first NaN or Infinity in ``value`` and the number, or None when it is all JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return pointer, value
+    children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in children:
+        found = _non_finite(child, pointer + pointer_join(key))
+        if found is not None:
+            return found
+    return None
 
 
 def _load_machine(path: str, workflow_type: str) -> Machine:
@@ -160,17 +189,25 @@ def _load_sidecar(path: str) -> Sidecar | None:
 
 
 def _read_input(text: str) -> Any:
+    """``--input``: any strict JSON value (duplicate keys and NaN/Infinity are errors, as in definitions)."""
+    from asw_airflow.loader import load_value
+
     where = "--input"
+    data: str | bytes = text
     if text.startswith("@"):
         where = text[1:]
         try:
-            text = Path(where).read_text(encoding="utf-8")
+            data = Path(where).read_bytes()
         except OSError as error:
             raise UsageError(f"--input {where}: {error.strerror or error}") from None
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise UsageError(f"{where} is not JSON: {error.msg} at line {error.lineno} column {error.colno}") from None
+        return load_value(data, where)
+    except DefinitionError as error:
+        raise UsageError("\n".join(
+            f"{where} is not JSON: {d.message} at line {d.line} column {d.column}"
+            + (f" ({d.pointer})" if d.pointer else "")
+            for d in error.diagnostics
+        )) from None
 
 
 def _engine(name: str) -> EngineRunner:

@@ -47,6 +47,10 @@ def test_failure_prints_error_and_cause_and_exits_1(workflow, capsys, tmp_path) 
         (["--input", "{nope"], "--input is not JSON"),
         (["--input", "@missing.json"], "missing.json"),
         (["--mock", "mocks.json"], "FILE#CASE"),
+        (["--input", "NaN"], "--input is not JSON: NaN is not a JSON number"),
+        (["--input", "[1e999]"], "--input is not JSON: 1e999 is beyond the range of a JSON number"),
+        (["--input", '{"a": 1, "a": 2}'], "key 'a' appears more than once in this object; JSON parsers keep only the "
+                                          "last one, so merge or rename them at line 1 column 10 (/a)"),
     ],
 )
 def test_usage_errors_exit_2_with_a_message(workflow, capsys, extra, message) -> None:
@@ -99,3 +103,32 @@ def test_without_a_role_there_is_no_role_arn_and_an_invalid_sidecar_exits_2(tmp_
     (tmp_path / "ctx.dag.json").write_text('{"role": 5}')
     assert main(["run", str(path)]) == 2
     assert "ctx.dag.json:1:10: INVALID_SIDECAR role must be" in capsys.readouterr().err
+
+
+def test_input_may_be_any_json_value(tmp_path, capsys) -> None:
+    path = tmp_path / "echo.json"
+    path.write_text(json.dumps({"StartAt": "P", "States": {"P": {"Type": "Pass", "End": True}}}))
+    assert main(["run", str(path), "--input", "[1, 2.5]"]) == 0
+    assert capsys.readouterr().out == "[1, 2.5]\n"
+
+
+def test_a_non_utf8_input_file_is_located(workflow, tmp_path, capsys) -> None:
+    path, _ = workflow
+    binary = tmp_path / "bin.in"
+    binary.write_bytes(b'{"a":\n "\xff"}')
+    assert main(["run", str(path), "--input", f"@{binary}"]) == 2
+    assert capsys.readouterr().err == (
+        f"asw run: {binary} is not JSON: the file is not UTF-8 text; save it as UTF-8 at line 2 column 3\n")
+
+
+@pytest.mark.parametrize(("text", "shown"), [("NaN", "NaN"), ("[1, -Infinity]", "-Infinity")])
+def test_an_output_json_cannot_print_is_a_runtime_failure(tmp_path, capsys, text, shown) -> None:
+    path = tmp_path / "parse.json"
+    path.write_text(json.dumps({"StartAt": "P", "States": {"P": {
+        "Type": "Pass", "Parameters": {"v.$": "States.StringToJson($.s)"}, "End": True}}}))
+    history = tmp_path / "history.json"
+    assert main(["run", str(path), "--input", json.dumps({"s": text}), "--history", str(history)]) == 1
+    where = "/v" if text == "NaN" else "/v/1"
+    assert json.loads(capsys.readouterr().out) == {
+        "Error": "States.Runtime", "Cause": f"the output holds {shown} at {where}, which JSON cannot represent"}
+    json.loads(history.read_text(), parse_constant=lambda word: pytest.fail(f"history holds {word}"))
