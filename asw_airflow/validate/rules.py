@@ -73,15 +73,36 @@ def _check_retry(state: State, report: Report) -> None:
         return
     for index, retrier in enumerate(retriers):
         pointer = f"{state.pointer}/Retry/{index}"
-        if report.reported_under(pointer):
+        if not isinstance(retrier, dict):  # the schema has said so
             continue
+        for field, message in _retrier_problems(retrier):
+            field_pointer = f"{pointer}/{field}" if field else pointer
+            if not report.reported_under(field_pointer):
+                report.add(INVALID_RETRY, message, field_pointer)
+    _check_error_equals(state, "Retry", report)
+
+
+def _retrier_problems(retrier: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(field, message)`` for every bad field of a Retrier; field ``""`` for a problem of the whole.
+
+    ``Retrier.from_definition`` stops at the first problem, but a user fixing a retrier wants
+    them all at once. Each field is given to it alone, beside a valid ``ErrorEquals``, so the
+    range rules stay written once, in ``semantics/retry.py``; the whole retrier is checked
+    last for rules no single field breaks (a missing ``ErrorEquals``).
+    """
+    problems = []
+    for field, value in retrier.items():
+        alone = {"ErrorEquals": value} if field == "ErrorEquals" else {"ErrorEquals": [ALL], field: value}
+        try:
+            Retrier.from_definition(alone)
+        except ExpressionError as exc:
+            problems.append((field, str(exc)))
+    if not problems:
         try:
             Retrier.from_definition(retrier)
         except ExpressionError as exc:
-            message = str(exc)
-            field = message.split(" ", 1)[0]
-            report.add(INVALID_RETRY, message, f"{pointer}/{field}" if field in retrier else pointer)
-    _check_error_equals(state, "Retry", report)
+            problems.append(("", str(exc)))
+    return problems
 
 
 def _check_resource(state: State, report: Report, workflow_type: WorkflowType) -> None:

@@ -202,6 +202,35 @@ def test_invalid_retry_jitter_strategy() -> None:
     assert_at(only(text, "INVALID_RETRY"), "/States/A/Retry/0/JitterStrategy", text, '"HALF"')
 
 
+def test_every_bad_retrier_field_is_reported_at_once_each_at_its_value() -> None:
+    retry = {"ErrorEquals": ["States.ALL"], "MaxAttempts": -1, "BackoffRate": 0.5, "IntervalSeconds": 0,
+             "MaxDelaySeconds": 0, "JitterStrategy": "SOME"}
+    fields = ", ".join(f"{json.dumps(k)}: {json.dumps(v)}" for k, v in retry.items() if k != "ErrorEquals")
+    text = ('{\n  "StartAt": "A",\n  "States": {"A": {"Type": "Task", "Resource": "%s", "End": true,\n'
+            '    "Retry": [{"ErrorEquals": ["States.ALL"],\n      %s}]}}\n}\n') % (SCF, fields.replace(", ", ",\n      "))
+    diagnostics = validate(load_text(text, "wf.json"))
+    assert [(d.code, d.pointer, d.line, d.column) for d in diagnostics] == [
+        ("INVALID_RETRY", f"/States/A/Retry/0/{field}", line, len('      "": ') + len(field) + 1)
+        for line, field in enumerate(["MaxAttempts", "BackoffRate", "IntervalSeconds", "MaxDelaySeconds",
+                                      "JitterStrategy"], start=5)
+    ]
+    assert [d.message for d in diagnostics] == [
+        "MaxAttempts must be an integer >= 0, got -1",
+        "BackoffRate must be a number >= 1.0, got 0.5",
+        "IntervalSeconds must be an integer >= 1, got 0",
+        "MaxDelaySeconds must be an integer >= 1, got 0",
+        "JitterStrategy must be one of NONE, FULL, got 'SOME'",
+    ]
+
+
+def test_states_all_not_alone_in_a_retrier_is_located_at_error_equals() -> None:
+    retry = [{"ErrorEquals": ["States.ALL", "E"], "MaxAttempts": 0}]
+    text = machine({"A": {"Type": "Task", "Resource": SCF, "Retry": retry, "End": True}})
+    diagnostic = only(text, "INVALID_RETRY")
+    assert diagnostic.message == "States.ALL must appear alone in ErrorEquals"
+    assert_at(diagnostic, "/States/A/Retry/0/ErrorEquals", text, '["States.ALL", "E"]')
+
+
 def test_invalid_error_equals_states_all_not_last() -> None:
     catch = [{"ErrorEquals": ["States.ALL"], "Next": "B"}, {"ErrorEquals": ["E"], "Next": "B"}]
     text = machine({"A": {"Type": "Task", "Resource": SCF, "Catch": catch, "End": True}, "B": {"Type": "Succeed"}})
