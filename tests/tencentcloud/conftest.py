@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from asw_airflow.tencentcloud.client import Credentials, RetryPolicy, TencentCloudClient
-from asw_airflow.tencentcloud.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, start_emulator
+from asw_airflow.tencentcloud.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_KEY, StopSignal, start_emulator
 
 FUNCTIONS = {
     "echo": "def main_handler(event, context):\n    return {'event': event, 'function': context['function_name']}\n",
@@ -30,16 +30,17 @@ FUNCTIONS = {
 
 
 class FakeRunner:
-    """Stands in for the engine: ``{"fail": ...}`` fails, ``{"hold": true}`` waits for ``release``."""
+    """Stands in for the engine: ``{"fail": ...}`` fails, ``{"hold": true}`` waits for ``release`` or a stop."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[Any, str]] = []
         self.release = threading.Event()
 
-    def __call__(self, definition: str, input: Any, name: str) -> dict:
+    def __call__(self, definition: str, input: Any, name: str, stop: StopSignal) -> dict:
         self.calls.append((input, name))
         start_at = json.loads(definition)["StartAt"]
         if isinstance(input, dict) and input.get("hold"):
+            stop.on_set(self.release.set)
             self.release.wait(10)
         if isinstance(input, dict) and input.get("fail"):
             return {"status": "FAILED", "error": "Child.Failed", "cause": input["fail"], "history": []}

@@ -1,6 +1,7 @@
 """A local Tencent Cloud: the emulator, engine-run nested workflows, and ``asw run --functions``."""
 
 import json
+import time
 from pathlib import Path
 
 from asw_airflow.cli import main
@@ -47,3 +48,66 @@ def test_each_local_cloud_signs_with_its_own_generated_credentials():
     with local_cloud() as first, local_cloud() as second:
         assert first.credentials.secret_id != second.credentials.secret_id
         assert first.credentials.secret_key not in repr(first.credentials)
+
+
+SCF = "qrn:qcs:asw:ap-guangzhou:1250000000:sdk:json:qcloud:scf:Invoke"
+HOLD = (
+    "import os, time\n\ndef main_handler(event, context):\n"
+    "    open(event['started'], 'w').close()\n"
+    "    deadline = time.time() + 30\n"
+    "    while not os.path.exists(event['gate']) and time.time() < deadline:\n"
+    "        time.sleep(0.01)\n"
+    "    return event\n"
+)
+COUNT = "def main_handler(event, context):\n    open(event['file'], 'a').write('ran\\n')\n    return event\n"
+
+
+def _stop_cloud(tmp_path: Path, first: dict) -> tuple[Path, Path]:
+    """Functions ``hold`` and ``count``, and a child ``first`` -> Wait 60 s -> ``count`` of ``$.after``."""
+    functions, workflows = tmp_path / "functions", tmp_path / "workflows"
+    for name, source in {"hold": HOLD, "count": COUNT}.items():
+        (functions / name).mkdir(parents=True)
+        (functions / name / "index.py").write_text(source)
+    workflows.mkdir()
+    (workflows / "stoppable.json").write_text(json.dumps({"StartAt": "First", "States": {
+        "First": {**first, "Next": "Pause"},
+        "Pause": {"Type": "Wait", "Seconds": 60, "Next": "After"},
+        "After": {"Type": "Task", "Resource": f"{SCF}/count", "Parameters": {"file.$": "$.after"}, "End": True},
+    }}))
+    return functions, workflows
+
+
+def _started(path: Path) -> bool:
+    deadline = time.monotonic() + 10
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return path.exists()
+
+
+def test_stopped_child_in_a_function_starts_nothing_more(tmp_path):
+    functions, workflows = _stop_cloud(tmp_path, {"Type": "Task", "Resource": f"{SCF}/hold"})
+    files = {name: str(tmp_path / name) for name in ("started", "gate", "after")}
+    with local_cloud(functions, workflows) as cloud:
+        qrn = cloud.client.call("asw", "StartExecution", {"StateMachineResourceName": "stoppable", "Input": json.dumps(files)})[
+            "ExecutionResourceName"]
+        assert _started(tmp_path / "started")
+        cloud.client.call("asw", "StopExecution", {"ExecutionQrn": qrn})
+        (tmp_path / "gate").touch()
+        assert cloud.emulator.asw.join(qrn, 10), "the runner ended"
+        status = cloud.client.call("asw", "DescribeExecution", {"ExecutionResourceName": qrn})["Status"]
+    assert status == "TERMINATED"
+    assert not (tmp_path / "after").exists(), "no function was invoked after the stop"
+
+
+def test_stopped_child_in_a_wait_ends_at_once(tmp_path):
+    functions, workflows = _stop_cloud(tmp_path, {"Type": "Task", "Resource": f"{SCF}/count", "Parameters": {"file.$": "$.marker"}, "ResultPath": None})
+    files = {name: str(tmp_path / name) for name in ("marker", "after")}
+    with local_cloud(functions, workflows) as cloud:
+        qrn = cloud.client.call("asw", "StartExecution", {"StateMachineResourceName": "stoppable", "Input": json.dumps(files)})[
+            "ExecutionResourceName"]
+        assert _started(tmp_path / "marker")
+        began = time.monotonic()
+        cloud.client.call("asw", "StopExecution", {"ExecutionQrn": qrn})
+        assert cloud.emulator.asw.join(qrn, 10), "the 60 s Wait was cut short"
+    assert time.monotonic() - began < 10
+    assert not (tmp_path / "after").exists()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from asw_airflow.tencentcloud.emulator.asw import AswService, WorkflowRunner
+from asw_airflow.tencentcloud.emulator.asw import AswService, StopSignal, WorkflowRunner
 from asw_airflow.tencentcloud.emulator.scf import FunctionStore, ScfService
 from asw_airflow.tencentcloud.emulator.server import EmulatorServer, Faults
 
@@ -21,7 +21,7 @@ DEFAULT_SECRET_ID = "AKIDEMULATOR"
 DEFAULT_SECRET_KEY = "emulator-secret-key"
 DEFAULT_APPID = "1250000000"
 
-__all__ = ["EmulatorHandle", "add_arguments", "start_emulator", "WorkflowRunner"]
+__all__ = ["EmulatorHandle", "StopSignal", "WorkflowRunner", "add_arguments", "start_emulator"]
 
 
 @dataclass

@@ -4,7 +4,8 @@ Resource names: a StartExecution ``StateMachineResourceName`` may be the bare st
 containing ``:flowmachine:{stem}`` (e.g. ``qrn:qcs:asw:ap-guangzhou:1250000000:http:json:flowmachine:{stem}:{id}``).
 Executions are named ``qrn:qcs:asw:{region}:{appid}:execution:{stem}:{Name}``. A ``Name`` already
 used for that state machine is idempotent: StartExecution returns the existing execution, so a
-retried start never runs a child twice.
+retried start never runs a child twice. StopExecution sets the execution's :class:`StopSignal`,
+so the runner really stops the child (no further states, no further function calls).
 """
 
 from __future__ import annotations
@@ -20,8 +21,44 @@ from typing import Any, Callable
 
 from asw_airflow.tencentcloud.emulator.base import ApiError
 
-WorkflowRunner = Callable[[str, Any, str], dict]
-"""``(definition_text, input, execution_name) -> {"status": "SUCCEED"|"FAILED", "output", "error", "cause", "history"}``."""
+
+class StopSignal:
+    """Set once by StopExecution (or the emulator stopping); a runner reacts through :meth:`on_set`
+    (e.g. ``Execution.stop``) and :meth:`wait` (a Wait state that must end early)."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        self._callbacks: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    def set(self) -> None:
+        with self._lock:
+            if self._event.is_set():
+                return
+            self._event.set()
+            callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """True when stopped (possibly before ``timeout`` passed)."""
+        return self._event.wait(timeout)
+
+    def on_set(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` when the signal is set: at once if it already is."""
+        with self._lock:
+            if not self._event.is_set():
+                self._callbacks.append(callback)
+                return
+        callback()
+
+
+WorkflowRunner = Callable[[str, Any, str, StopSignal], dict]
+"""``(definition_text, input, execution_name, stop) -> {"status": "SUCCEED"|"FAILED"|"TERMINATED", "output", "error",
+"cause", "history"}``; the runner must end soon after ``stop`` is set, starting nothing new."""
 
 _FLOWMACHINE = re.compile(r":flowmachine:([^:]+)")
 
@@ -42,6 +79,8 @@ class Execution:
     start_date: str = field(default_factory=_now)
     stop_date: str | None = None
     events: list[dict[str, Any]] = field(default_factory=list)
+    stop: StopSignal = field(default_factory=StopSignal)
+    thread: threading.Thread | None = None
 
     def add_event(self, category: str, **fields: Any) -> None:
         self.events.append(
@@ -111,13 +150,16 @@ class AswService:
             execution = Execution(qrn, name, stem, definition, raw_input)
             execution.add_event("ExecutionStarted", Content=raw_input)
             self._executions[qrn] = execution
-        threading.Thread(target=self._run, args=(execution, parsed_input), daemon=True).start()
+        execution.thread = threading.Thread(
+            target=self._run, args=(execution, parsed_input), name=f"emulated-asw-{name}", daemon=True
+        )
+        execution.thread.start()
         return {"ExecutionResourceName": qrn, "StartDate": execution.start_date}
 
     def _run(self, execution: Execution, parsed_input: Any) -> None:
         assert self.runner is not None
         try:
-            result = self.runner(execution.definition, parsed_input, execution.name)
+            result = self.runner(execution.definition, parsed_input, execution.name, execution.stop)
         except Exception as exc:  # a broken runner fails the execution, it must not kill the server
             result = {"status": "FAILED", "error": "States.Runtime", "cause": f"{type(exc).__name__}: {exc}"}
         with self._lock:
@@ -163,7 +205,26 @@ class AswService:
                 execution.status = "TERMINATED"
                 execution.stop_date = _now()
                 execution.add_event("ExecutionTerminated")
+        execution.stop.set()
         return {}
+
+    def join(self, qrn: str, timeout: float) -> bool:
+        """Wait up to ``timeout`` for the runner of execution ``qrn`` to end; whether it did."""
+        thread = self._execution(qrn).thread
+        if thread is not None:
+            thread.join(timeout)
+        return thread is None or not thread.is_alive()
+
+    def shutdown(self, grace_seconds: float) -> None:
+        """Stop every running execution and wait up to ``grace_seconds`` in all for their runners to end."""
+        with self._lock:
+            executions = list(self._executions.values())
+        for execution in executions:
+            execution.stop.set()
+        deadline = time.monotonic() + grace_seconds
+        for execution in executions:
+            if execution.thread is not None:
+                execution.thread.join(max(0.0, deadline - time.monotonic()))
 
     def describe_execution_history(self, params: dict, region: str) -> dict:
         execution = self._execution(params.get("ExecutionResourceName"))
