@@ -1,7 +1,8 @@
 """``asw run PATH``: execute a workflow and print its output (exit 0) or its error (exit 1).
 
 Usage problems (a missing file, an invalid definition or sidecar, non-JSON input, a bad mock
-file) exit 2 with a message on stderr and no traceback. A sidecar next to PATH
+file, options that exclude each other, a missing ``--functions``/``--workflows`` folder, an
+unwritable ``--history``) exit 2 with a message on stderr and no traceback, before anything runs. A sidecar next to PATH
 (``<name>.dag.json``, as Airflow deploys it) gives the default input and type, the execution
 role and Airflow's connection id; ``--input`` and ``--type`` override it. Engines are looked up in ``ENGINES`` by
 name, as ``module:function`` so that only the chosen one is imported; each takes
@@ -22,7 +23,7 @@ import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
 
 from asw_airflow.diagnostics import DefinitionError, pointer_join
 from asw_airflow.engine.handlers import HandlerRegistry
@@ -106,37 +107,41 @@ def register(subparsers: Any) -> None:
 
 
 def run_command(args: argparse.Namespace) -> int:
-    try:
-        sidecar = _load_sidecar(args.path)
-        default_type = sidecar.workflow_type if sidecar is not None else "STANDARD"
-        machine = _load_machine(args.path, args.workflow_type or default_type)
-        if args.input is not None:
-            input = _read_input(args.input)
-        else:
-            input = sidecar.input if sidecar is not None else {}
-        runner = _engine(args.engine)
-        with _handlers(args) as (handlers, cloud):
-            listener = _progress if sys.stderr.isatty() else None
-            result = runner(machine, input, RunOptions(handlers, args.history is not None, listener, cloud, sidecar))
-    except UsageError as error:
-        for line in str(error).splitlines():
-            print(f"asw run: {line}", file=sys.stderr)
-        return 2
-    except DefinitionError as error:
-        for diagnostic in error.diagnostics:
-            print(diagnostic.format(), file=sys.stderr)
-        return 2
-    if args.history is not None:
+    with contextlib.ExitStack() as stack:
         try:
-            Path(args.history).write_text(
-                json.dumps(result.history, ensure_ascii=False, indent=2, allow_nan=False), encoding="utf-8")
-        except OSError as error:
-            print(f"asw run: cannot write history to {args.history}: {error.strerror or error}", file=sys.stderr)
+            _check_options(args)
+            sidecar = _load_sidecar(args.path)
+            default_type = sidecar.workflow_type if sidecar is not None else "STANDARD"
+            machine = _load_machine(args.path, args.workflow_type or default_type)
+            if args.input is not None:
+                input = _read_input(args.input)
+            else:
+                input = sidecar.input if sidecar is not None else {}
+            runner = _engine(args.engine)
+            handlers, cloud = stack.enter_context(_handlers(args))
+            history = None if args.history is None else stack.enter_context(_open_history(args.history))
+            listener = _progress if sys.stderr.isatty() else None
+            result = runner(machine, input, RunOptions(handlers, history is not None, listener, cloud, sidecar))
+        except UsageError as error:
+            for line in str(error).splitlines():
+                print(f"asw run: {line}", file=sys.stderr)
             return 2
-        except ValueError:  # allow_nan=False: NaN/Infinity would make the file unreadable as JSON
-            print(f"asw run: cannot write history to {args.history}: it holds NaN or Infinity, which JSON cannot "
-                  "represent", file=sys.stderr)
+        except DefinitionError as error:
+            for diagnostic in error.diagnostics:
+                print(diagnostic.format(), file=sys.stderr)
             return 2
+        if history is not None:
+            try:
+                text = json.dumps(result.history, ensure_ascii=False, indent=2, allow_nan=False)
+                history.truncate(0)
+                history.write(text)
+            except OSError as error:
+                print(f"asw run: cannot write history to {args.history}: {error.strerror or error}", file=sys.stderr)
+                return 2
+            except ValueError:  # allow_nan=False: NaN/Infinity would make the file unreadable as JSON
+                print(f"asw run: cannot write history to {args.history}: it holds NaN or Infinity, which JSON "
+                      "cannot represent", file=sys.stderr)
+                return 2
     failure, cause = result.error, result.cause
     if result.status == "SUCCEED":
         found = _non_finite(result.output)
@@ -160,6 +165,34 @@ def _non_finite(value: Any, pointer: str = "") -> tuple[str, float] | None:
         if found is not None:
             return found
     return None
+
+
+def _check_options(args: argparse.Namespace) -> None:
+    """Options that contradict each other or name a missing folder: said before anything runs."""
+    emulated = [name for name in ("functions", "workflows") if getattr(args, name) is not None]
+    if args.endpoint is not None and emulated:
+        raise UsageError(f"--endpoint and --{'/--'.join(emulated)} exclude each other: Tasks call either a Tencent "
+                         "Cloud endpoint or the local emulator")
+    if args.mock is not None and (emulated or args.endpoint is not None):
+        other = "--endpoint" if args.endpoint is not None else f"--{emulated[0]}"
+        raise UsageError(f"--mock and {other} exclude each other: Tasks are answered either by the mock file or by "
+                         "a cloud")
+    for name in emulated:
+        folder = getattr(args, name)
+        if not Path(folder).is_dir():
+            problem = "is not a directory" if Path(folder).exists() else "no such directory"
+            raise UsageError(f"--{name} {folder}: {problem}")
+
+
+def _open_history(path: str) -> IO[str]:
+    """Opened before the run, so an unwritable path is a usage error and not a run lost at the end.
+
+    Append mode does not truncate: an earlier history survives a run that stops with a usage error.
+    """
+    try:
+        return open(path, "a", encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"--history {path}: {error.strerror or error}") from None
 
 
 def _load_machine(path: str, workflow_type: str) -> Machine:

@@ -132,3 +132,36 @@ def test_an_output_json_cannot_print_is_a_runtime_failure(tmp_path, capsys, text
     assert json.loads(capsys.readouterr().out) == {
         "Error": "States.Runtime", "Cause": f"the output holds {shown} at {where}, which JSON cannot represent"}
     json.loads(history.read_text(), parse_constant=lambda word: pytest.fail(f"history holds {word}"))
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--functions", "{tmp}/nonexistent"], "--functions {tmp}/nonexistent: no such directory"),
+        (["--workflows", "{tmp}/order.json"], "--workflows {tmp}/order.json: is not a directory"),
+        (["--endpoint", "http://127.0.0.1:1", "--functions", "{tmp}"],
+         "--endpoint and --functions exclude each other: Tasks call either a Tencent Cloud endpoint or the local "
+         "emulator"),
+        (["--endpoint", "http://127.0.0.1:1", "--functions", "{tmp}", "--workflows", "{tmp}"],
+         "--endpoint and --functions/--workflows exclude each other"),
+        (["--mock", "{tmp}/mocks.json#Good", "--endpoint", "http://127.0.0.1:1"], "--mock and --endpoint exclude"),
+        (["--history", "{tmp}/no/such/dir/history.json"], "--history {tmp}/no/such/dir/history.json: No such file"),
+        (["--history", "{tmp}"], "--history {tmp}: Is a directory"),
+    ],
+)
+def test_contradicting_or_unusable_options_exit_2_before_running(workflow, tmp_path, capsys, extra, message) -> None:
+    path, _ = workflow
+    argv = [arg.format(tmp=tmp_path) for arg in extra]
+    assert main(["run", str(path), *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("asw run: " + message.format(tmp=tmp_path)) and captured.out == ""
+
+
+def test_history_replaces_an_earlier_file_and_survives_a_usage_error(workflow, tmp_path, capsys) -> None:
+    path, mocks = workflow
+    history = tmp_path / "history.json"
+    history.write_text("earlier " * 10000)
+    assert main(["run", str(path), "--input", "{nope", "--history", str(history)]) == 2
+    assert history.read_text() == "earlier " * 10000
+    assert main(["run", str(path), "--mock", f"{mocks}#Good", "--history", str(history)]) == 0
+    assert json.loads(history.read_text())[-1]["EventCategory"] == "ExecutionSucceed"
