@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import subprocess
 import sys
+import threading
 import time
 
 import httpx
@@ -100,3 +102,48 @@ def test_cli_run_prints_one_listening_line(functions_dir, tmp_path):
         proc.terminate()
         proc.wait(10)
     assert proc.stdout.read() == ""
+
+
+BARRIER = (
+    "import os, time\n\ndef main_handler(event, context):\n"
+    "    open(os.path.join(event['dir'], context['request_id']), 'w').close()\n"
+    "    deadline = time.time() + 10\n"
+    "    while len(os.listdir(event['dir'])) < event['n'] and time.time() < deadline:\n"
+    "        time.sleep(0.005)\n"
+    "    return len(os.listdir(event['dir']))\n"
+)
+
+
+def test_concurrent_invokes_never_queue_into_a_timeout(tmp_path):
+    """Each function returns only once all ``n`` runs have started: a bounded pool would run out of time."""
+    functions, arrived = tmp_path / "functions", tmp_path / "arrived"
+    (functions / "barrier").mkdir(parents=True)
+    (functions / "barrier" / "index.py").write_text(BARRIER)
+    (functions / "barrier" / "config.json").write_text(json.dumps({"Timeout": 15}))
+    arrived.mkdir()
+    n = 24
+    event = json.dumps({"dir": str(arrived), "n": n})
+
+    async def go(endpoint: str):
+        async with make_client(endpoint) as c:
+            return await asyncio.gather(*(c.acall("scf", "Invoke", {"FunctionName": "barrier", "ClientContext": event}) for _ in range(n)))
+
+    with start_emulator(functions) as handle:
+        results = asyncio.run(go(handle.endpoint))
+    assert [r["Result"]["ErrMsg"] for r in results] == [""] * n
+    assert {r["Result"]["RetMsg"] for r in results} == {str(n)}
+
+
+def _emulator_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(("emulated-", "tencentcloud-emulator"))]
+
+
+def test_stopping_the_emulator_ends_its_executions_and_functions(functions_dir, workflows_dir, runner, tmp_path):
+    before = set(_emulator_threads())
+    gate = tmp_path / "gate"
+    with start_emulator(functions_dir, workflows_dir, workflow_runner=runner) as handle, make_client(handle.endpoint) as c:
+        c.call("asw", "StartExecution", {"StateMachineResourceName": "child", "Input": '{"hold": true}'})
+        c.call("scf", "Invoke", {"FunctionName": "gated", "InvocationType": "Event", "ClientContext": json.dumps({"gate": str(gate)})})
+        gate.touch()
+    assert set(_emulator_threads()) - before == set(), "stop() stopped the held execution and waited for the function"
+    assert runner.release.is_set(), "the stop reached the runner"

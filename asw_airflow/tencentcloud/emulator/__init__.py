@@ -20,6 +20,9 @@ from asw_airflow.tencentcloud.emulator.server import EmulatorServer, Faults
 DEFAULT_SECRET_ID = "AKIDEMULATOR"
 DEFAULT_SECRET_KEY = "emulator-secret-key"
 DEFAULT_APPID = "1250000000"
+# How long stopping the emulator waits for running executions and functions (a function that
+# ignores it keeps its daemon thread: Python cannot kill a thread).
+SHUTDOWN_GRACE_SECONDS = 5.0
 
 __all__ = ["EmulatorHandle", "StopSignal", "WorkflowRunner", "add_arguments", "start_emulator"]
 
@@ -30,6 +33,7 @@ class EmulatorHandle:
 
     server: EmulatorServer
     asw: AswService
+    scf: ScfService
     thread: threading.Thread | None = None
 
     @property
@@ -41,10 +45,13 @@ class EmulatorHandle:
         return self.server.set_faults(changes)
 
     def stop(self) -> None:
+        """Stop serving, stop running executions, and wait a bounded time for them and for running functions."""
         self.server.shutdown()
         self.server.server_close()
         if self.thread is not None:
             self.thread.join()
+        self.asw.shutdown(SHUTDOWN_GRACE_SECONDS)
+        self.scf.shutdown(SHUTDOWN_GRACE_SECONDS)
 
     def __enter__(self) -> EmulatorHandle:
         return self
@@ -70,7 +77,7 @@ def _build(
     actions = {("scf", name): fn for name, fn in scf.actions().items()}
     actions.update({("asw", name): fn for name, fn in asw.actions().items()})
     server = EmulatorServer((host, port), secret_id, secret_key, actions, faults, seed)
-    return EmulatorHandle(server, asw)
+    return EmulatorHandle(server, asw, scf)
 
 
 def start_emulator(

@@ -14,7 +14,6 @@ import threading
 import time
 import traceback
 import uuid
-from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any, Callable
 
@@ -69,9 +68,34 @@ class ScfService:
 
     def __init__(self, functions: FunctionStore):
         self.functions = functions
-        self._pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="emulated-scf")
         self._events: dict[str, dict[str, Any]] = {}
+        self._threads: set[threading.Thread] = set()
         self._lock = threading.Lock()
+
+    def _spawn(self, target: Callable[[], None], name: str) -> threading.Thread:
+        """A thread per run, not a shared pool: a run never queues behind others (Map fan-outs would
+        turn queue time into false 433 timeouts), and :meth:`shutdown` can wait for every one."""
+
+        def tracked() -> None:
+            try:
+                target()
+            finally:
+                with self._lock:
+                    self._threads.discard(thread)
+
+        thread = threading.Thread(target=tracked, name=name, daemon=True)
+        with self._lock:
+            self._threads.add(thread)
+        thread.start()
+        return thread
+
+    def shutdown(self, grace_seconds: float) -> None:
+        """Wait up to ``grace_seconds`` in all for running functions; Python cannot kill the rest."""
+        with self._lock:
+            threads = list(self._threads)
+        deadline = time.monotonic() + grace_seconds
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def actions(self) -> dict[str, Callable[[dict, str], dict]]:
         return {
@@ -93,17 +117,26 @@ class ScfService:
             "time_limit_in_ms": int(timeout * 1000),
             "memory_limit_in_mb": 128,
         }
+        outcome: list[tuple[bool, Any]] = []
+
+        def call() -> None:
+            try:
+                outcome.append((True, handler(event, context)))
+            except BaseException as exc:  # the function's own failure is the answer, not a server error
+                outcome.append((False, exc))
+
         started = time.monotonic()
-        future = self._pool.submit(handler, event, context)
+        self._spawn(call, f"emulated-scf-{name}").join(timeout)  # the timeout counts from the function's start
         result: dict[str, Any] = {"FunctionRequestId": request_id, "Log": "", "MemUsage": 0, "RetMsg": "", "ErrMsg": ""}
-        try:
-            value = future.result(timeout=timeout)
-            result["RetMsg"] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-            result["InvokeResult"] = 0
-        except FutureTimeout:
+        if not outcome:
             result["ErrMsg"] = _error_message(_TIMEOUT_STATUS, f"Invoking task timed out after {timeout:g} seconds")
             result["InvokeResult"] = -1
-        except Exception as exc:  # the function's own failure is the answer, not a server error
+        elif outcome[0][0]:
+            value = outcome[0][1]
+            result["RetMsg"] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            result["InvokeResult"] = 0
+        else:
+            exc = outcome[0][1]
             result["ErrMsg"] = _error_message(
                 _USER_ERROR_STATUS, f"{type(exc).__name__}: {exc}", "".join(traceback.format_exception(exc))
             )
@@ -144,7 +177,7 @@ class ScfService:
         }
         with self._lock:
             self._events[request_id] = record
-        threading.Thread(target=self._run_event, args=(record, event), daemon=True).start()
+        self._spawn(lambda: self._run_event(record, event), f"emulated-scf-event-{request_id}")
         return {"Result": {"FunctionRequestId": request_id, "RetMsg": "async invoke success", "ErrMsg": "", "Log": ""}}
 
     def _run_event(self, record: dict, event: Any) -> None:

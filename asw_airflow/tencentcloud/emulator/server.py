@@ -39,6 +39,7 @@ class EmulatorServer(ThreadingHTTPServer):
     """Holds credentials, faults and the ``(service, action) -> handler`` table."""
 
     daemon_threads = True
+    request_queue_size = 128  # the default listen backlog of 5 resets connections under Map fan-outs
 
     def __init__(
         self,
