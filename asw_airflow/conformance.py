@@ -15,6 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
 
+from asw_airflow.diagnostics import DefinitionError
+from asw_airflow.loader import load_value
+
 # AWS's status words in the corpus against ASW's own.
 ASW_STATUS = {"SUCCEEDED": "SUCCEED", "FAILED": "FAILED", "ABORTED": "TERMINATED", "TIMED_OUT": "FAILED"}
 
@@ -130,14 +133,41 @@ def _all_states(definition: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
                     pending.append(state[key])
 
 
+class CorpusError(ValueError):
+    """A corpus that holds no cases, or a line that is not one; the message names the line and what is wrong."""
+
+
 def load_corpus(path: str | Path) -> list[Case]:
+    """Every case of a JSON Lines corpus, each line read as strictly as a definition (OSError propagates)."""
     cases = []
-    with open(path, encoding="utf-8") as lines:
-        for line in lines:
+    with open(path, "rb") as lines:
+        for number, line in enumerate(lines, start=1):
             if line.strip():
-                raw = json.loads(line)
-                cases.append(Case(raw["id"], raw["definition"], raw.get("input"), raw.get("expected") or {}))
+                cases.append(_case(line, number))
+    if not cases:
+        raise CorpusError("it holds no cases (one JSON object per line)")
     return cases
+
+
+def _case(line: bytes, number: int) -> Case:
+    try:
+        raw = load_value(line.rstrip(b"\r\n"))
+    except DefinitionError as exc:
+        first = exc.diagnostics[0]
+        raise CorpusError(f"line {number} column {first.column}: {first.message}") from None
+    if not isinstance(raw, dict):
+        raise CorpusError(f"line {number}: a case must be a JSON object, got {type(raw).__name__}")
+    for key in ("id", "definition"):
+        if key not in raw:
+            raise CorpusError(f"line {number}: the case has no {key!r} (every case needs id and definition)")
+    if not isinstance(raw["id"], str) or not raw["id"]:
+        raise CorpusError(f"line {number}: 'id' must be a non-empty string, got {raw['id']!r}")
+    if not isinstance(raw["definition"], dict):
+        raise CorpusError(f"line {number}: 'definition' of {raw['id']} must be an object")
+    expected = raw.get("expected") or {}
+    if not isinstance(expected, dict):
+        raise CorpusError(f"line {number}: 'expected' of {raw['id']} must be an object")
+    return Case(raw["id"], raw["definition"], raw.get("input"), expected)
 
 
 def matches(expected: Any, got: Any) -> bool:
@@ -198,7 +228,6 @@ def local_engine(cases: Iterable[Case], functions: str | None = None) -> Iterato
     """
     import contextlib
 
-    from asw_airflow.diagnostics import DefinitionError
     from asw_airflow.engine.clock import VirtualClock
     from asw_airflow.engine.interpreter import run_execution
     from asw_airflow.ir import build_machine

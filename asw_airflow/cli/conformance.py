@@ -1,4 +1,8 @@
-"""``asw conformance CORPUS.jsonl``: pass counts of an engine on a recorded-execution corpus."""
+"""``asw conformance CORPUS.jsonl``: pass counts of an engine on a recorded-execution corpus.
+
+Exit 0 when every case run passed, 1 when one failed, 2 when the corpus cannot be read (the
+message names the line and what is wrong with it).
+"""
 
 from __future__ import annotations
 
@@ -24,8 +28,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         cases = conformance.load_corpus(args.corpus)
-    except (OSError, ValueError, KeyError) as exc:
-        print(f"asw conformance: cannot read corpus {args.corpus}: {exc}", file=sys.stderr)
+    except OSError as exc:
+        print(f"asw conformance: cannot read corpus {args.corpus}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except conformance.CorpusError as exc:
+        print(f"asw conformance: corpus {args.corpus}: {exc}", file=sys.stderr)
         return 2
     if args.only:
         cases = [case for case in cases if args.only in case.id]

@@ -165,3 +165,20 @@ def test_history_replaces_an_earlier_file_and_survives_a_usage_error(workflow, t
     assert history.read_text() == "earlier " * 10000
     assert main(["run", str(path), "--mock", f"{mocks}#Good", "--history", str(history)]) == 0
     assert json.loads(history.read_text())[-1]["EventCategory"] == "ExecutionSucceed"
+
+
+@pytest.mark.parametrize("terminal", [True, False])
+def test_progress_goes_to_stderr_only_when_it_is_a_terminal(workflow, capsys, monkeypatch, terminal) -> None:
+    import sys
+
+    path, mocks = workflow
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: terminal)
+    assert main(["run", str(path), "--mock", f"{mocks}#Good"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {"t": {"ok": True}}
+    if terminal:
+        assert [line.split() for line in captured.err.splitlines()] == [
+            ["ExecutionStart"], ["TaskNodeEnter", "T"], ["TaskNodeExit", "T"], ["ChoiceNodeEnter", "C"],
+            ["ChoiceNodeExit", "C"], ["SucceedNodeEnter", "Done"], ["SucceedNodeExit", "Done"], ["ExecutionSucceed"]]
+    else:
+        assert captured.err == ""
