@@ -47,7 +47,7 @@ class FakeRunner:
         return {
             "status": "SUCCEED",
             "output": {"child": start_at, "input": input},
-            "history": [{"EventCategory": "TaskStateEntered", "StepName": start_at}],
+            "history": [{"EventCategory": "TaskNodeEnter", "StepName": start_at}],
         }
 
 

@@ -54,7 +54,7 @@ def test_execution_lifecycle_and_history(client, runner):
         time.sleep(0.01)
     assert described["Status"] == "SUCCEED" and json.loads(described["Output"]) == {"child": "Only", "input": {}}
     events = client.call("asw", "DescribeExecutionHistory", {"ExecutionResourceName": qrn})["Events"]
-    assert [e["EventCategory"] for e in events] == ["ExecutionStarted", "TaskStateEntered", "ExecutionSucceeded"]
+    assert [e["EventCategory"] for e in events] == ["ExecutionStart", "TaskNodeEnter", "ExecutionSucceed"]
     assert [e["EventId"] for e in events] == [1, 2, 3]
     again = client.call("asw", "StartExecution", {"StateMachineResourceName": "child", "Input": '{"other": 1}', "Name": "n1"})
     assert again["ExecutionResourceName"] == qrn and len(runner.calls) == 1

@@ -173,7 +173,7 @@ def test_new_retry_attempt_starts_a_new_child(run_task, runner):
     assert len({name for _, name in runner.calls}) == 2
 
 
-def test_stopping_the_parent_stops_the_child(client, runner):
+def test_stopping_the_parent_stops_the_child(emulator, client, runner):
     class Stop(BaseException):
         pass
 
@@ -188,10 +188,10 @@ def test_stopping_the_parent_stops_the_child(client, runner):
         registry.resolve(ref)(invocation)
     name = child_execution_name(CONTEXT["Execution"]["Id"], "Nested", 0)
     qrn = f"qrn:qcs:asw:ap-guangzhou:1250000000:execution:child:{name}"
-    runner.release.set()
+    assert emulator.asw.join(qrn, 10), "the stop released the held runner"
     assert client.call("asw", "DescribeExecution", {"ExecutionResourceName": qrn})["Status"] == "TERMINATED"
     history = client.call("asw", "DescribeExecutionHistory", {"ExecutionResourceName": qrn})["Events"]
-    assert [e["EventCategory"] for e in history] == ["ExecutionStarted", "ExecutionTerminated"]
+    assert [e["EventCategory"] for e in history] == ["ExecutionStart", "TaskNodeEnter", "ExecutionTerminated"]
 
 
 def test_sync_run_of_a_generic_api_is_refused(run_task):

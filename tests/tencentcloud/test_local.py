@@ -111,3 +111,15 @@ def test_stopped_child_in_a_wait_ends_at_once(tmp_path):
         assert cloud.emulator.asw.join(qrn, 10), "the 60 s Wait was cut short"
     assert time.monotonic() - began < 10
     assert not (tmp_path / "after").exists()
+
+
+def test_child_history_is_the_engines_with_one_start_and_one_end():
+    with local_cloud(DATA / "functions", DATA / "workflows") as cloud:
+        qrn = cloud.client.call("asw", "StartExecution", {
+            "StateMachineResourceName": "grade", "Input": json.dumps({"user": "u", "score": [2, 4]})})["ExecutionResourceName"]
+        assert cloud.emulator.asw.join(qrn, 10)
+        events = cloud.client.call("asw", "DescribeExecutionHistory", {"ExecutionResourceName": qrn})["Events"]
+    assert [e["EventCategory"] for e in events] == ["ExecutionStart", "TaskNodeEnter", "TaskNodeExit", "ExecutionSucceed"]
+    assert [e["EventId"] for e in events] == [1, 2, 3, 4]
+    assert json.loads(events[-1]["Content"]) == {"output": {"user": "u", "average": 3}}
+    assert all(e["ExecutionResourceName"] == qrn and isinstance(e["Timestamp"], str) for e in events)

@@ -4,7 +4,10 @@ Resource names: a StartExecution ``StateMachineResourceName`` may be the bare st
 containing ``:flowmachine:{stem}`` (e.g. ``qrn:qcs:asw:ap-guangzhou:1250000000:http:json:flowmachine:{stem}:{id}``).
 Executions are named ``qrn:qcs:asw:{region}:{appid}:execution:{stem}:{Name}``. A ``Name`` already
 used for that state machine is idempotent: StartExecution returns the existing execution, so a
-retried start never runs a child twice. StopExecution sets the execution's :class:`StopSignal`,
+retried start never runs a child twice. History events use the engine's vocabulary
+(``ExecutionStart``, ``{Type}NodeEnter``..., ``ExecutionSucceed``/``ExecutionFailed``/``ExecutionTerminated``)
+and the runner's history is the record: the emulator adds only what the runner cannot know (a
+start event while it runs, the terminal event of a stop or of a runner that gave none). StopExecution sets the execution's :class:`StopSignal`,
 so the runner really stops the child (no further states, no further function calls).
 """
 
@@ -61,6 +64,7 @@ WorkflowRunner = Callable[[str, Any, str, StopSignal], dict]
 "cause", "history"}``; the runner must end soon after ``stop`` is set, starting nothing new."""
 
 _FLOWMACHINE = re.compile(r":flowmachine:([^:]+)")
+_TERMINAL = ("ExecutionSucceed", "ExecutionFailed", "ExecutionTerminated")
 
 
 def _now() -> str:
@@ -82,19 +86,24 @@ class Execution:
     stop: StopSignal = field(default_factory=StopSignal)
     thread: threading.Thread | None = None
 
+    def event(self, category: str, **fields: Any) -> dict[str, Any]:
+        """One history event in DescribeExecutionHistory's shape (``EventId`` set by :meth:`set_history`)."""
+        return {
+            "ExecutionResourceName": self.qrn,
+            "EventId": 0,
+            "EventCategory": category,
+            "StepName": fields.get("StepName", ""),
+            "ResourceName": fields.get("ResourceName", ""),
+            "Timestamp": str(fields.get("Timestamp") or int(time.time() * 1000)),
+            "Content": fields.get("Content", ""),
+            "Exception": fields.get("Exception", ""),
+        }
+
+    def set_history(self, events: list[dict[str, Any]]) -> None:
+        self.events = [{**event, "EventId": number} for number, event in enumerate(events, 1)]
+
     def add_event(self, category: str, **fields: Any) -> None:
-        self.events.append(
-            {
-                "ExecutionResourceName": self.qrn,
-                "EventId": len(self.events) + 1,
-                "EventCategory": category,
-                "StepName": fields.get("StepName", ""),
-                "ResourceName": fields.get("ResourceName", ""),
-                "Timestamp": str(fields.get("Timestamp") or int(time.time() * 1000)),
-                "Content": fields.get("Content", ""),
-                "Exception": fields.get("Exception", ""),
-            }
-        )
+        self.set_history([*self.events, self.event(category, **fields)])
 
 
 class AswService:
@@ -148,7 +157,7 @@ class AswService:
             if existing is not None:
                 return {"ExecutionResourceName": existing.qrn, "StartDate": existing.start_date}
             execution = Execution(qrn, name, stem, definition, raw_input)
-            execution.add_event("ExecutionStarted", Content=raw_input)
+            execution.add_event("ExecutionStart", Content=json.dumps({"input": parsed_input}, ensure_ascii=False))
             self._executions[qrn] = execution
         execution.thread = threading.Thread(
             target=self._run, args=(execution, parsed_input), name=f"emulated-asw-{name}", daemon=True
@@ -163,19 +172,32 @@ class AswService:
         except Exception as exc:  # a broken runner fails the execution, it must not kill the server
             result = {"status": "FAILED", "error": "States.Runtime", "cause": f"{type(exc).__name__}: {exc}"}
         with self._lock:
-            if execution.status != "RUNNING":
-                return  # stopped meanwhile: the stop wins
-            for event in result.get("history") or []:
-                execution.add_event(event.get("EventCategory", "StepEvent"), **event)
-            if result.get("status") == "SUCCEED":
-                execution.status = "SUCCEED"
-                execution.output = json.dumps(result.get("output"), ensure_ascii=False)
-                execution.add_event("ExecutionSucceeded", Content=execution.output)
+            history = [execution.event(e.get("EventCategory", "StepEvent"), **e) for e in result.get("history") or []]
+            if not history or history[0]["EventCategory"] != "ExecutionStart":
+                history.insert(0, execution.events[0])
+            if execution.status != "RUNNING":  # stopped meanwhile: the stop's event wins
+                history = [e for e in history if e["EventCategory"] not in _TERMINAL] + execution.events[-1:]
             else:
-                execution.status = "FAILED"
-                error = {"Error": result.get("error") or "States.Runtime", "Cause": result.get("cause") or ""}
-                execution.add_event("ExecutionFailed", Exception=json.dumps(error, ensure_ascii=False))
-            execution.stop_date = _now()
+                self._finish(execution, result, history)
+            execution.set_history(history)
+
+    @staticmethod
+    def _finish(execution: Execution, result: dict, history: list[dict[str, Any]]) -> None:
+        """Take the runner's status; add the terminal event only when its history has none."""
+        status = result.get("status")
+        execution.status = status if status in ("SUCCEED", "TERMINATED") else "FAILED"
+        execution.stop_date = _now()
+        if execution.status == "SUCCEED":
+            execution.output = json.dumps(result.get("output"), ensure_ascii=False)
+        if history[-1]["EventCategory"] in _TERMINAL:
+            return
+        if execution.status == "SUCCEED":
+            history.append(execution.event("ExecutionSucceed", Content=json.dumps({"output": result.get("output")}, ensure_ascii=False)))
+        elif execution.status == "TERMINATED":
+            history.append(execution.event("ExecutionTerminated"))
+        else:
+            error = {"Error": result.get("error") or "States.Runtime", "Cause": result.get("cause") or ""}
+            history.append(execution.event("ExecutionFailed", Exception=json.dumps(error, ensure_ascii=False)))
 
     def _execution(self, qrn: str | None) -> Execution:
         execution = self._executions.get(qrn or "")
