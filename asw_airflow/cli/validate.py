@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from asw_airflow.airflow.sidecar import SIDECAR_SUFFIX, sidecar_from_source
+from asw_airflow.airflow.sidecar import INVALID_SIDECAR, SIDECAR_SUFFIX, sidecar_from_source
 from asw_airflow.diagnostics import DefinitionError, Diagnostic
 from asw_airflow.loader import Source, load_file
 from asw_airflow.validate import WORKFLOW_TYPES, read_machine, schema_document, validate
@@ -26,18 +27,32 @@ def register(subparsers: Any) -> None:
 
 
 def _expand(paths: list[str]) -> tuple[list[Path], list[str]]:
-    """Files to check, in a stable order, and a message for every path that does not exist."""
+    """Files to check, in a stable order, and a message for every path that does not exist.
+
+    A ``*.json`` symlink whose target is gone is reported, not skipped: it is most likely a
+    workflow that was meant to be checked (and deployed).
+    """
     files: list[Path] = []
     missing: list[str] = []
     for text in paths:
         path = Path(text)
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*.json") if p.is_file()))
+            for found in sorted(path.rglob("*.json")):
+                if found.is_file():
+                    files.append(found)
+                elif found.is_symlink() and not found.exists():
+                    missing.append(_broken_link(found))
         elif path.exists():
             files.append(path)
+        elif path.is_symlink():
+            missing.append(_broken_link(path))
         else:
             missing.append(f"asw validate: {text}: no such file or directory")
     return files, missing
+
+
+def _broken_link(path: Path) -> str:
+    return f"asw validate: {path}: broken symbolic link to {os.readlink(path)}"
 
 
 def summary(file: Path, document: dict[str, Any], workflow_type: str) -> str:
@@ -49,14 +64,23 @@ def summary(file: Path, document: dict[str, Any], workflow_type: str) -> str:
 
 
 def check(file: Path, source: Source, workflow_type: str) -> list[Diagnostic]:
-    """A ``*.dag.json`` is a workflow's Airflow sidecar and is checked as one; any other file is TCSL."""
+    """A ``*.dag.json`` is a workflow's Airflow sidecar and is checked as one; any other file is TCSL.
+
+    A sidecar configures the workflow of the same name next to it; without one it configures
+    nothing (a renamed or deleted workflow), which is an error rather than a valid sidecar.
+    """
     if not file.name.endswith(SIDECAR_SUFFIX):
         return validate(source, workflow_type)
+    found: list[Diagnostic] = []
+    workflow = file.with_name(file.name.removesuffix(SIDECAR_SUFFIX) + ".json")
+    if not workflow.is_file():
+        found.append(source.diagnostic(INVALID_SIDECAR, f"no workflow {workflow.name} next to it; a sidecar "
+                                       "configures the workflow of the same name, so rename or remove it", ""))
     try:
         sidecar_from_source(source)
     except DefinitionError as error:
-        return list(error.diagnostics)
-    return []
+        found.extend(error.diagnostics)
+    return found
 
 
 def run_validate(args: argparse.Namespace) -> int:

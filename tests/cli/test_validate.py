@@ -45,12 +45,42 @@ def test_sidecars_are_checked_as_sidecars_not_as_workflows(tmp_path: Path, capsy
     (tmp_path / "etl.json").write_text(json.dumps(VALID))
     (tmp_path / "etl.dag.json").write_text('{"schedule": "@daily", "owner": "data"}')
     (tmp_path / "bad.dag.json").write_text('{\n  "type": "FAST"\n}')
+    (tmp_path / "bad.json").write_text(json.dumps(VALID))
     assert main(["validate", str(tmp_path)]) == 1
     assert capsys.readouterr().out.splitlines() == [
         f"{tmp_path / 'bad.dag.json'}:2:11: INVALID_SIDECAR type must be \"STANDARD\" or \"EXPRESS\", got 'FAST' (/type)",
+        f"{tmp_path / 'bad.json'}: valid STANDARD workflow, 3 states (1 Task, 1 Map, 1 Pass)",
         f"{tmp_path / 'etl.dag.json'}: valid Airflow sidecar",
         f"{tmp_path / 'etl.json'}: valid STANDARD workflow, 3 states (1 Task, 1 Map, 1 Pass)",
     ]
+
+
+def test_a_sidecar_without_its_workflow_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    orphan = tmp_path / "x.dag.json"
+    orphan.write_text('{"schedule": "@daily"}')
+    assert main(["validate", str(orphan)]) == 1
+    assert capsys.readouterr().out == (
+        f"{orphan}:1:1: INVALID_SIDECAR no workflow x.json next to it; a sidecar configures the workflow of the same "
+        "name, so rename or remove it (/)\n")
+
+
+def test_the_root_pointer_is_slash_in_text_and_empty_in_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "list.json"
+    path.write_text("[]")
+    assert main(["validate", str(path)]) == 1
+    assert capsys.readouterr().out.endswith(" (/)\n")
+    assert main(["validate", "--format", "json", str(path)]) == 1
+    assert [d["pointer"] for d in json.loads(capsys.readouterr().out)] == [""]
+
+
+def test_a_dangling_symlink_is_an_io_error(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    link = tree / "gone.json"
+    link.symlink_to(tree / "deleted.json")
+    for argv in ([str(tree / "nested"), str(tree)], [str(tree / "nested"), str(link)]):
+        assert main(["validate", *argv]) == 2
+        captured = capsys.readouterr()
+        assert captured.err == f"asw validate: {link}: broken symbolic link to {tree / 'deleted.json'}\n"
+        assert "ok.json: valid" in captured.out  # the rest was still checked
 
 
 def test_json_format_has_exactly_the_documented_keys(tree: Path, capsys: pytest.CaptureFixture[str]) -> None:
