@@ -11,8 +11,10 @@ the good ones down with it, yet must show up as an Airflow import error carrying
 validator's ``file:line:column`` diagnostics: it is bagged as a DAG whose ``validate()``
 raises them, which DagBag records as an import error of the DAG file while it keeps every
 other DAG. Airflow keeps one import error per DAG file (the last wins), so every stand-in
-carries the diagnostics of all broken workflows of the folder. Compiled DAGs are cached by file content, so a re-parse of unchanged files in the
-same process costs a hash.
+carries the diagnostics of all broken workflows of the folder. Any other exception out of
+one workflow (a bug, an Airflow limit) is reported the same way, naming the file, rather
+than failing the whole DAG file. Compiled DAGs are cached by file content, one version per
+file, so a re-parse of unchanged files in the same process costs a hash.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from asw_airflow.airflow.naming import dag_id_for
 from asw_airflow.airflow.sidecar import SIDECAR_SUFFIX, Sidecar, parse_sidecar
 from asw_airflow.diagnostics import DefinitionError
 
-_cache: dict[str, DAG] = {}
+_cache: dict[Path, tuple[str, DAG]] = {}
+"""Workflow file -> (digest of its content and sidecar, DAG): only the latest version is kept."""
 
 
 class BrokenWorkflow(DAG):
@@ -64,11 +67,12 @@ def load_workflow(path: Path) -> DAG:
     """One workflow's DAG, from the cache when the TCSL file and its sidecar are unchanged."""
     sidecar = path.with_name(path.stem + SIDECAR_SUFFIX)
     sidecar_text = sidecar.read_bytes() if sidecar.exists() else None
-    digest = hashlib.sha256(str(path).encode() + b"\0" + path.read_bytes() + b"\0" + (sidecar_text or b"")).hexdigest()
-    dag = _cache.get(digest)
-    if dag is None:
-        dag = compile_file(path, sidecar_text)
-        _cache[digest] = dag
+    digest = hashlib.sha256(path.read_bytes() + b"\0" + (sidecar_text or b"")).hexdigest()
+    cached = _cache.get(path)
+    if cached is not None and cached[0] == digest:
+        return cached[1]
+    dag = compile_file(path, sidecar_text)
+    _cache[path] = (digest, dag)
     return dag
 
 
@@ -84,6 +88,8 @@ def load_workflows(folder: str | Path, namespace: MutableMapping[str, Any] | Non
             broken[dag_id] = str(exc)
         except OSError as exc:
             broken[dag_id] = f"{path}: cannot read: {exc}"
+        except Exception as exc:  # noqa: BLE001 - one workflow must never take the folder down
+            broken[dag_id] = f"{path}: cannot compile: {type(exc).__name__}: {exc}"
     report = "\n".join([f"{len(broken)} workflow(s) in {folder} did not load:", *broken.values()])
     for dag_id in broken:
         dags[dag_id] = BrokenWorkflow(dag_id=dag_id, schedule=None, error=report)

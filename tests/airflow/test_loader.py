@@ -69,3 +69,39 @@ def test_shipped_examples_load_without_import_errors():
     assert bag.import_errors == {}
     assert sorted(bag.dags) == ["media_pipeline", "ops_deploy", "trade_etl"]
     assert bag.dags["trade_etl"].schedule == "0 */12 * * *"
+
+
+def test_a_workflow_that_cannot_compile_is_an_import_error_naming_its_file_and_spares_the_others(tmp_path, monkeypatch):
+    import asw_airflow.airflow.compiler as compiler
+    from airflow.dag_processing.dagbag import DagBag
+
+    from tests.airflow.test_naming import nested_parallels
+
+    folder = make_folder(tmp_path)
+    workflows = folder / "workflows"
+    (workflows / "bad.json").unlink()
+    (workflows / "deep.json").write_text(json.dumps(nested_parallels(5)))
+    (workflows / "crash.json").write_text(json.dumps({"StartAt": "Boom", "States": {"Boom": {"Type": "Pass", "End": True}}}))
+    real = compiler.build_dag
+
+    def build_dag(machine, *, dag_id, **kwargs):
+        if dag_id == "crash":
+            raise RuntimeError("compiler bug")
+        return real(machine, dag_id=dag_id, **kwargs)
+
+    monkeypatch.setattr(compiler, "build_dag", build_dag)
+    bag = DagBag(dag_folder=str(folder))
+    assert sorted(bag.dags) == ["deep", "good", "nightly"]
+    (message,) = bag.import_errors.values()
+    assert f"{workflows}/crash.json: cannot compile: RuntimeError: compiler bug" in message
+
+
+def test_the_cache_keeps_one_version_per_file(tmp_path):
+    from asw_airflow.airflow import loader
+
+    folder = make_folder(tmp_path) / "workflows"
+    path = folder / "good.json"
+    for number in range(3):
+        path.write_text(json.dumps({**GOOD, "Comment": f"version {number}"}))
+        load_workflows(folder)
+    assert sorted(key for key in loader._cache if key.parent == folder) == [path, folder / "nightly.json"]
