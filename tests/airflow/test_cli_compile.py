@@ -20,11 +20,13 @@ def test_json_lists_every_task_with_its_state_group_and_trigger_rule(tmp_path, c
     assert described["dag_id"] == "fan_out"
     assert list(tasks) == ["Each.items", "Each.iteration.Work", "Each.collect", "Done", "end"]
     assert tasks["Each.iteration.Work"] | {} == {
-        "task_id": "Each.iteration.Work", "state": "Work", "kind": "PassOperator", "group": "Each.iteration",
+        "task_id": "Each.iteration.Work", "state": "Work", "kind": "Pass", "group": "Each.iteration",
         "mapped": True, "upstream": ["Each.items"], "trigger_rule": "none_failed_min_one_success",
     }
     assert tasks["Each.collect"]["trigger_rule"] == "all_done"
     assert tasks["end"]["upstream"] == ["Done"]
+    assert (tasks["end"]["kind"], tasks["end"]["state"]) == ("end", None)
+    assert all(set(task) == {"task_id", "state", "kind", "group", "mapped", "upstream", "trigger_rule"} for task in tasks.values())
 
 
 def test_invalid_definition_exits_2_with_located_diagnostics(tmp_path, capsys):
@@ -67,22 +69,22 @@ def test_choice_parallel_map_nested_map_and_loop_compile_to_the_documented_tasks
         for t in compiled(tmp_path, capsys, SHAPES)["tasks"]
     ]
     assert tasks == [
-        ("Route", "Route", "ChoiceOperator", None, False, [], JOIN),
+        ("Route", "Route", "Choice", None, False, [], JOIN),
         # Parallel: fork, one group per branch, join building the array whatever the branches did
-        ("Both.fork", "Both", "ParallelForkOperator", "Both", False, ["Route"], JOIN),
-        ("Both.branch_0.A", "A", "PassOperator", "Both.branch_0", False, ["Both.fork"], JOIN),
-        ("Both.branch_1.B", "B", "PassOperator", "Both.branch_1", False, ["Both.fork"], JOIN),
-        ("Both.branch_1.C", "C", "PassOperator", "Both.branch_1", False, ["Both.branch_1.B"], JOIN),
-        ("Both.join", "Both", "ParallelJoinOperator", "Both", False, ["Both.branch_0.A", "Both.branch_1.C", "Both.fork"], ALL_DONE),
+        ("Both.fork", None, "parallel-fork", "Both", False, ["Route"], JOIN),
+        ("Both.branch_0.A", "A", "Pass", "Both.branch_0", False, ["Both.fork"], JOIN),
+        ("Both.branch_1.B", "B", "Pass", "Both.branch_1", False, ["Both.fork"], JOIN),
+        ("Both.branch_1.C", "C", "Pass", "Both.branch_1", False, ["Both.branch_1.B"], JOIN),
+        ("Both.join", None, "parallel-join", "Both", False, ["Both.branch_0.A", "Both.branch_1.C", "Both.fork"], ALL_DONE),
         # Map: items, a mapped iteration group (the nested Map is one engine task in it), collect
-        ("Grid.items", "Grid", "MapItemsOperator", "Grid", False, ["Route"], JOIN),
-        ("Grid.iteration.Row", "Row", "EngineRegionOperator", "Grid.iteration", True, ["Grid.items"], JOIN),
-        ("Grid.iteration.Mark", "Mark", "PassOperator", "Grid.iteration", True, ["Grid.iteration.Row"], JOIN),
-        ("Grid.collect", "Grid", "MapCollectOperator", "Grid", False, ["Grid.items", "Grid.iteration.Mark"], ALL_DONE),
+        ("Grid.items", None, "map-items", "Grid", False, ["Route"], JOIN),
+        ("Grid.iteration.Row", "Row", "engine", "Grid.iteration", True, ["Grid.items"], JOIN),
+        ("Grid.iteration.Mark", "Mark", "Pass", "Grid.iteration", True, ["Grid.iteration.Row"], JOIN),
+        ("Grid.collect", None, "map-collect", "Grid", False, ["Grid.items", "Grid.iteration.Mark"], ALL_DONE),
         # the loop Again -> More -> Again is one engine task joining both fan-ins
-        ("loop_Again_More", "Again", "EngineRegionOperator", None, False, ["Both.join", "Grid.collect"], JOIN),
-        ("Done", "Done", "SucceedOperator", None, False, ["loop_Again_More"], JOIN),
-        ("end", "end", "EndOperator", None, False, ["Done"], JOIN),
+        ("loop_Again_More", "Again", "engine", None, False, ["Both.join", "Grid.collect"], JOIN),
+        ("Done", "Done", "Succeed", None, False, ["loop_Again_More"], JOIN),
+        ("end", None, "end", None, False, ["Done"], JOIN),
     ]
 
 
@@ -99,6 +101,23 @@ def test_map_iteration_tasks_carry_max_concurrency(tmp_path, capsys):
 def test_express_workflow_is_one_engine_task_then_end(tmp_path, capsys):
     tasks = compiled(tmp_path, capsys, SHAPES, "--type", "EXPRESS")["tasks"]
     assert [(t["task_id"], t["kind"], t["upstream"]) for t in tasks] == [
-        ("execution", "EngineRegionOperator", []),
-        ("end", "EndOperator", ["execution"]),
+        ("execution", "engine", []),
+        ("end", "end", ["execution"]),
     ]
+
+
+def test_a_workflow_airflow_rejects_exits_2_with_a_message_not_a_traceback(tmp_path, capsys):
+    from tests.airflow.test_naming import nested_parallels
+
+    path = tmp_path / "abyss.json"
+    path.write_text(json.dumps(nested_parallels(30)))
+    assert main(["compile", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"asw compile: cannot compile {path}: ValueError: ") and "Traceback" not in err
+
+
+def test_long_nested_names_compile(tmp_path, capsys):
+    from tests.airflow.test_naming import nested_parallels
+
+    tasks = compiled(tmp_path, capsys, nested_parallels(5))["tasks"]
+    assert [task["kind"] for task in tasks].count("parallel-fork") == 5
