@@ -134,12 +134,15 @@ def _function_output(ret_msg: str | None) -> Any:
         return ret_msg
 
 
-def child_execution_name(parent_execution: str, state_name: str, attempt: int, item_index: int | None = None) -> str:
+def child_execution_name(
+    parent_execution: str, state_name: str, attempt: int, item_index: int | str | None = None
+) -> str:
     """A child execution ``Name`` that is the same for every start of one parent attempt.
 
     StartExecution treats a repeated Name as the same execution, so a retried start (lost
     response, client retry, worker restart) never runs the child twice; a new Retry attempt
-    gets a new child. ``item_index`` separates Map iterations of the same state.
+    gets a new child. ``item_index`` separates Map iterations of the same state: Airflow's map
+    index, or the engine's :func:`iteration_key`.
     """
     key = f"{parent_execution}\x00{state_name}\x00{attempt}\x00{item_index}"
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
@@ -327,10 +330,25 @@ async def acancel(client: TencentCloudClient, handle: Handle) -> None:
 # -- engine -------------------------------------------------------------------------------------
 
 
+def iteration_key(map_context: Mapping[str, Any] | None, payload: Any) -> str | None:
+    """What tells apart the Map iterations (at any depth) a Task may run in, or None outside a Map.
+
+    The engine's context does not carry the index path: ``$$.Map`` holds only the innermost
+    ``Item`` (``map_item_context`` drops outer ones), and a Task gets no ``$$.Map`` at all when
+    its iterator never reads ``$$``. So the key is the whole ``$$.Map`` plus the Task's payload,
+    as canonical JSON: iterations of different (outer or inner) items send different payloads.
+    Iterations with identical items and payloads still share one child.
+    """
+    if not map_context and payload is None:
+        return None
+    return json.dumps({"Map": map_context, "Payload": payload}, sort_keys=True, separators=(",", ":"),
+                      ensure_ascii=False, default=str)
+
+
 def _execution_name(invocation: TaskInvocation) -> str:
     context = invocation.context
     parent = (context.get("Execution") or {}).get("Id") or uuid.uuid4().hex
-    item = ((context.get("Map") or {}).get("Item") or {}).get("Index")
+    item = iteration_key(context.get("Map"), invocation.payload)
     return child_execution_name(parent, invocation.state_name, invocation.attempt, item)
 
 

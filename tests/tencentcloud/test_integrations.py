@@ -18,6 +18,7 @@ from asw_airflow.tencentcloud.integrations import (
     arequest_response,
     astart,
     child_execution_name,
+    iteration_key,
     register_tencentcloud_handlers,
 )
 
@@ -123,9 +124,10 @@ def test_asw_request_response_returns_envelope(run_task, runner):
 
 
 def test_asw_sync_run_returns_child_output(run_task, runner):
-    out = run_task("asw:StartExecution.sync", {"StateMachineResourceName": "child", "Input": {"a": 1}})
+    payload = {"StateMachineResourceName": "child", "Input": {"a": 1}}
+    out = run_task("asw:StartExecution.sync", payload)
     assert out == {"child": "Only", "input": {"a": 1}}
-    assert runner.calls[0][1] == child_execution_name(CONTEXT["Execution"]["Id"], "Step", 0)
+    assert runner.calls[0][1] == child_execution_name(CONTEXT["Execution"]["Id"], "Step", 0, iteration_key(None, payload))
 
 
 def test_asw_sync_run_accepts_string_input(run_task):
@@ -186,7 +188,7 @@ def test_stopping_the_parent_stops_the_child(emulator, client, runner):
     invocation = TaskInvocation(ref, {"StateMachineResourceName": CHILD, "Input": {"hold": True}}, CONTEXT, "Nested")
     with pytest.raises(Stop):
         registry.resolve(ref)(invocation)
-    name = child_execution_name(CONTEXT["Execution"]["Id"], "Nested", 0)
+    name = child_execution_name(CONTEXT["Execution"]["Id"], "Nested", 0, iteration_key(None, invocation.payload))
     qrn = f"qrn:qcs:asw:ap-guangzhou:1250000000:execution:child:{name}"
     assert emulator.asw.join(qrn, 10), "the stop released the held runner"
     assert client.call("asw", "DescribeExecution", {"ExecutionResourceName": qrn})["Status"] == "TERMINATED"
@@ -248,3 +250,13 @@ def test_child_execution_name_is_stable_and_distinct():
     assert a.startswith("Run-child-0-") and len(a) <= 60
     assert len({a, child_execution_name("exec-1", "Run child", 1), child_execution_name("exec-2", "Run child", 0),
                 child_execution_name("exec-1", "Run child", 0, item_index=3)}) == 4
+
+
+def test_iteration_key_tells_apart_inner_iterations_of_different_outer_items():
+    first_outer = {"Item": {"Index": 0, "Value": {"user": "a"}}}
+    second_outer = {"Item": {"Index": 0, "Value": {"user": "b"}}}
+    assert iteration_key(None, None) is None
+    assert iteration_key(first_outer, {"x": 1, "y": 2}) == iteration_key({"Item": {"Value": {"user": "a"}, "Index": 0}}, {"y": 2, "x": 1})
+    names = {child_execution_name("e", "S", 0, iteration_key(m, {"p": 1})) for m in (first_outer, second_outer)}
+    names |= {child_execution_name("e", "S", 0, iteration_key(None, {"p": p})) for p in (1, 2)}
+    assert len(names) == 4

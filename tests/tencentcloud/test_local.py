@@ -123,3 +123,18 @@ def test_child_history_is_the_engines_with_one_start_and_one_end():
     assert [e["EventId"] for e in events] == [1, 2, 3, 4]
     assert json.loads(events[-1]["Content"]) == {"output": {"user": "u", "average": 3}}
     assert all(e["ExecutionResourceName"] == qrn and isinstance(e["Timestamp"], str) for e in events)
+
+
+def test_nested_map_iterations_get_their_own_children():
+    """Iteration 0 of both outer items runs ``grade``: one child each, not one reused."""
+    child = {"Type": "Task", "Resource": f"{APP}:asw:StartExecution.sync",
+             "Parameters": {"StateMachineResourceName": "grade", "Input.$": "$"}, "End": True}
+    inner = {"Type": "Map", "ItemsPath": "$", "Iterator": {"StartAt": "Child", "States": {"Child": child}}, "End": True}
+    parent = build_machine({"StartAt": "Outer", "States": {"Outer": {
+        "Type": "Map", "ItemsPath": "$", "Iterator": {"StartAt": "Inner", "States": {"Inner": inner}}, "End": True}}})
+    items = [[{"user": "a", "score": [1, 3]}], [{"user": "b", "score": [5, 7]}]]
+    with local_cloud(DATA / "functions", DATA / "workflows") as cloud:
+        result = run_execution(parent, items, handlers=cloud.handlers)
+        executions = cloud.emulator.asw.execution_count
+    assert (result.status, result.output) == ("SUCCEED", [[{"user": "a", "average": 2}], [{"user": "b", "average": 6}]])
+    assert executions == 2
