@@ -271,6 +271,7 @@ class TaskOperator(StateOperator):
 
     def step(self, context: Any, value: Any, frame: Frame, tried: Attempt) -> steps.StepOutcome:
         from asw_airflow.airflow import integrations
+        from asw_airflow.engine.clock import RealClock
         from asw_airflow.engine.handlers import TaskInvocation
 
         state: TaskState = self._state  # type: ignore[assignment]
@@ -286,7 +287,8 @@ class TaskOperator(StateOperator):
             attempt=tried.retry_count,
             timeout_seconds=timeout,
         )
-        result = integrations.handlers_for(self.connection_id).resolve(state.resource)(invocation)
+        resolve = lambda: integrations.handlers_for(self.connection_id).resolve(state.resource)  # noqa: E731
+        result = steps.invoke_task(state, invocation, resolve, RealClock().run)
         return steps.task_output(state, value, result, frame)
 
     def start_job(self, context: Any, payload: Any, frame: Frame, tried: Attempt, timeout: int | None) -> None:
@@ -296,9 +298,14 @@ class TaskOperator(StateOperator):
 
         name = child_execution_name(frame.context["Execution"]["Id"], self.state_name, tried.retry_count, _map_index(context))
         deadline = None if timeout is None else (_now() + timedelta(seconds=timeout)).isoformat()
-        client, interval = connection_client(self.connection_id)
-        with client:
-            handle = start(client, self._state.resource, payload, execution_name=name)  # type: ignore[attr-defined]
+        try:
+            client, interval = connection_client(self.connection_id)
+            with client:
+                handle = start(client, self._state.resource, payload, execution_name=name)  # type: ignore[attr-defined]
+        except StatesError:
+            raise
+        except Exception as exc:  # a missing connection or credentials is the Task's failure, as on the engine
+            raise steps.task_failure(exc) from exc
         self.log.info("State %r started sync-run job %s; deferring until it ends", self.state_name, handle)
         trigger = TencentCloudJobTrigger(handle, self.connection_id, interval, resume=tried.to_json(), deadline=deadline)
         self.defer(trigger=trigger, method_name="resume_job")

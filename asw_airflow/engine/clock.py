@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol, TypeVar
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+CANCEL_GRACE_SECONDS = 1.0
+"""How long a timed-out call gets, once ``cancel`` is set, to notice it and return."""
 
 
 class Clock(Protocol):
-    """``now`` is timezone-aware UTC; ``run`` calls ``function`` and raises ``TimeoutError`` past ``timeout``."""
+    """``now`` is timezone-aware UTC; ``run`` calls ``function`` and raises ``TimeoutError`` past ``timeout``,
+    having set ``cancel`` (if given) so the call can stop what it started."""
 
     def now(self) -> datetime: ...
 
     def sleep(self, seconds: float) -> None: ...
 
-    def run(self, function: Callable[[], T], timeout: float | None) -> T: ...
+    def run(self, function: Callable[[], T], timeout: float | None, cancel: threading.Event | None = None) -> T: ...
 
 
 class RealClock:
-    """Wall-clock time; a timed call runs in a daemon thread so a hung Task cannot hold the execution."""
+    """Wall-clock time; a timed call runs in a daemon thread so a hung Task cannot hold the execution.
+
+    Python cannot stop a thread: past the timeout ``cancel`` is set and the call gets
+    :data:`CANCEL_GRACE_SECONDS` to return. One that ignores it keeps running in the background
+    (a Retry then runs beside it); that is logged as a warning, never silent.
+    """
 
     def now(self) -> datetime:
         return datetime.now(timezone.utc)
@@ -30,7 +41,7 @@ class RealClock:
         if seconds > 0:
             time.sleep(seconds)
 
-    def run(self, function: Callable[[], T], timeout: float | None) -> T:
+    def run(self, function: Callable[[], T], timeout: float | None, cancel: threading.Event | None = None) -> T:
         if timeout is None:
             return function()
         outcome: list = []
@@ -45,6 +56,15 @@ class RealClock:
         worker.start()
         worker.join(timeout)
         if not outcome:
+            if cancel is not None:
+                cancel.set()
+                worker.join(CANCEL_GRACE_SECONDS)
+            if worker.is_alive():
+                log.warning(
+                    "A call timed out after %s s and is still running in the background: what it does "
+                    "(and a Retry started meanwhile) may overlap; the handler should honour its cancel signal",
+                    timeout,
+                )
             raise TimeoutError(f"did not finish within {timeout} s")
         ok, value = outcome[0]
         if not ok:
@@ -69,9 +89,11 @@ class VirtualClock:
             with self._lock:
                 self._now += timedelta(seconds=seconds)
 
-    def run(self, function: Callable[[], T], timeout: float | None) -> T:
+    def run(self, function: Callable[[], T], timeout: float | None, cancel: threading.Event | None = None) -> T:
         started = self.now()
         result = function()
         if timeout is not None and (self.now() - started).total_seconds() > timeout:
+            if cancel is not None:
+                cancel.set()
             raise TimeoutError(f"did not finish within {timeout} s")
         return result

@@ -2,11 +2,13 @@
 
 The interpreter knows nothing about Tencent Cloud; integrations register a handler per
 resource kind (``scf``, ``asw``, ``api``) and the engine calls it with the state's
-effective input. A handler returns the raw result or raises ``StatesError``.
+effective input. A handler returns the raw result or raises ``StatesError``; any other
+exception fails the Task with States.TaskFailed (``steps.invoke_task``).
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
@@ -16,7 +18,12 @@ from asw_airflow.semantics.errors import StatesError
 
 @dataclass(frozen=True, slots=True)
 class TaskInvocation:
-    """Everything a handler may use: the resource, the effective input and the run's context."""
+    """Everything a handler may use: the resource, the effective input and the run's context.
+
+    ``cancelled`` is set when the caller gives up on the call (its TimeoutSeconds passed, the
+    Airflow task was killed): a handler that waits or polls should stop, cancelling any job it
+    started, because its thread cannot be stopped from outside.
+    """
 
     resource: ResourceRef
     payload: Any
@@ -25,6 +32,7 @@ class TaskInvocation:
     attempt: int = 0
     timeout_seconds: float | None = None
     heartbeat_seconds: float | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
 
 TaskHandler = Callable[[TaskInvocation], Any]

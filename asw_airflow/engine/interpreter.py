@@ -34,7 +34,7 @@ from asw_airflow.ir import (
 )
 from asw_airflow.semantics import steps
 from asw_airflow.semantics.dataflow import DEFAULT_PAYLOAD_LIMIT, Frame, check_size, enter_state, make_context, timestamp
-from asw_airflow.semantics.errors import TASK_FAILED, TIMEOUT, StatesError
+from asw_airflow.semantics.errors import TIMEOUT, StatesError
 from asw_airflow.semantics.fast import fast_steps
 from asw_airflow.semantics.scope import Scope
 
@@ -398,16 +398,8 @@ class Execution:
     def _task(self, state: TaskState, value: Any, frame: Frame, attempt: int, size: int | None) -> steps.StepOutcome:
         payload = steps.task_payload(state, value, frame)
         timeout = steps.task_timeout(state, value, frame)
-        handler = self.handlers.resolve(state.resource)
         invocation = TaskInvocation(state.resource, payload, frame.context, state.name, attempt, timeout)
-        try:
-            result = self.clock.run(lambda: handler(invocation), timeout)
-        except TimeoutError:
-            raise steps.task_timed_out(state, timeout) from None
-        except StatesError:
-            raise
-        except Exception as exc:  # a handler bug or transport error is the Task's failure, not the engine's
-            raise StatesError(TASK_FAILED, f"{type(exc).__name__}: {exc}") from exc
+        result = steps.invoke_task(state, invocation, lambda: self.handlers.resolve(state.resource), self.clock.run)
         return steps.task_output(state, value, result, frame, (size, None))
 
     # --- Map and Parallel -------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random as _random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Literal, Mapping, Sequence
 
 from asw_airflow.ir import (
     JSONATA,
@@ -45,11 +45,20 @@ from asw_airflow.semantics.errors import (
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
     QUERY_EVALUATION_ERROR,
     RUNTIME,
+    TASK_FAILED,
     TIMEOUT,
     StatesError,
 )
 from asw_airflow.semantics.paths import json_type
 from asw_airflow.semantics.retry import decide_retry
+
+if TYPE_CHECKING:
+    from threading import Event
+
+    from asw_airflow.engine.handlers import TaskHandler, TaskInvocation
+
+TimedRun = Callable[[Callable[[], Any], "float | None", "Event | None"], Any]
+"""``(function, timeout, cancel) -> result``, raising ``TimeoutError`` past ``timeout`` (a clock's ``run``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,6 +195,33 @@ def task_timeout(state: TaskState, input: Any, frame: Frame) -> int | None:
 def task_timed_out(state: TaskState, timeout: int | None) -> StatesError:
     """The error of a Task that outlived its TimeoutSeconds (the engine's timed call, or a sync-run trigger's deadline)."""
     return StatesError(TIMEOUT, f"The task '{state.name}' did not finish within its TimeoutSeconds ({timeout} s).")
+
+
+def task_failure(exc: Exception) -> StatesError:
+    """What any exception out of a Task's integration is to the workflow: ``exc`` itself if it is a
+    StatesError, else States.TaskFailed, so a handler bug or a missing connection reaches Retry and Catch."""
+    if isinstance(exc, StatesError):
+        return exc
+    return StatesError(TASK_FAILED, f"{type(exc).__name__}: {exc}")
+
+
+def invoke_task(state: TaskState, invocation: TaskInvocation, resolve: Callable[[], TaskHandler], run: TimedRun) -> Any:
+    """Call the Task's handler (``resolve`` finds it) through ``run`` within ``invocation.timeout_seconds``.
+
+    Both backends call this, so a request-response Task times out with States.Timeout and any
+    exception fails it with States.TaskFailed on either. On a timeout ``run`` sets
+    ``invocation.cancelled``: a handler that polls should stop when it is set.
+    """
+    timeout = invocation.timeout_seconds
+    try:
+        handler = resolve()
+        return run(lambda: handler(invocation), timeout, invocation.cancelled)
+    except TimeoutError:
+        raise task_timed_out(state, timeout) from None  # type: ignore[arg-type]
+    except StatesError:
+        raise
+    except Exception as exc:
+        raise task_failure(exc) from exc
 
 
 def task_output(

@@ -1,0 +1,45 @@
+"""A request-response Task's call behaves alike on Airflow and the engine: TimeoutSeconds, handler exceptions."""
+
+from __future__ import annotations
+
+from tests.airflow.helpers import SCF, run_both
+
+from asw_airflow.engine.handlers import TaskInvocation
+
+
+def _task(**fields: object) -> dict:
+    return {
+        "StartAt": "T",
+        "States": {"T": {"Type": "Task", "Resource": SCF + "fn", **fields}, "Caught": {"Type": "Pass", "End": True}},
+    }
+
+
+def test_task_timeout_seconds_times_out_on_both(handlers):
+    handlers.register_kind("scf", lambda call: call.cancelled.wait(30) and "late")  # returns once told to stop
+    catch_task_failed = [{"ErrorEquals": ["States.TaskFailed"], "Next": "Caught"}]  # does not cover States.Timeout
+    airflow, engine = run_both(_task(TimeoutSeconds=1, Catch=catch_task_failed, End=True), {}, handlers)
+    assert (airflow.status, airflow.error) == (engine.status, engine.error) == ("FAILED", "States.Timeout")
+    assert airflow.cause == engine.cause
+
+
+def test_a_handler_exception_reaches_a_task_failed_catcher_on_both(handlers):
+    def broken(call: TaskInvocation) -> None:
+        raise ValueError("no credentials")
+
+    handlers.register_kind("scf", broken)
+    catcher = [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error", "Next": "Caught"}]
+    airflow, engine = run_both(_task(Catch=catcher, End=True), {"a": 1}, handlers)
+    expected = {"a": 1, "error": {"Error": "States.TaskFailed", "Cause": "ValueError: no credentials"}}
+    assert (airflow.status, airflow.output) == (engine.status, engine.output) == ("SUCCEED", expected)
+
+
+def test_a_missing_connection_is_task_failed_not_an_airflow_crash():
+    from tests.airflow.helpers import compile_definition
+
+    from asw_airflow.airflow.runner import run_dag
+
+    catcher = [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error", "Next": "Caught"}]
+    _, dag = compile_definition(_task(Catch=catcher, End=True))
+    result = run_dag(dag, {})
+    assert result.status == "SUCCEED"
+    assert result.output["error"]["Error"] == "States.TaskFailed"
