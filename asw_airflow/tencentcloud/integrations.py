@@ -392,20 +392,25 @@ def wait_for(
     sleep: Callable[[float], None] = time.sleep,
     timeout_seconds: float | None = None,
     rng: random.Random | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Any:
-    """Poll a sync-run job to its output; cancel it if waiting ends any other way than the job ending."""
+    """Poll a sync-run job to its output; cancel it if waiting ends any other way than the job ending.
+
+    ``timeout_seconds`` is a deadline on ``clock`` from the first poll, so slow status calls
+    count toward it, not only the sleeps between them.
+    """
     jitter = rng or random.Random()
-    waited = 0.0
+    deadline = None if timeout_seconds is None else clock() + timeout_seconds
     try:
         while True:
             done = check(client, handle)
             if done is not None:
                 return done.output
-            if timeout_seconds is not None and waited >= timeout_seconds:
+            left = None if deadline is None else deadline - clock()
+            if left is not None and left <= 0:
                 raise StatesError(TIMEOUT, f"sync-run job did not finish within {timeout_seconds:g} s: {handle}")
             delay = poll_interval * (1 + jitter.uniform(0, poll_jitter))
-            sleep(delay)
-            waited += delay
+            sleep(delay if left is None else min(delay, left))
     except JobFailed:
         raise  # the job itself ended: nothing to cancel
     except BaseException:

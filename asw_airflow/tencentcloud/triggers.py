@@ -11,6 +11,7 @@ must remember something across the wait (retry counts) carries it here.
 from __future__ import annotations
 
 import asyncio
+import random
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator
 
@@ -18,7 +19,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from asw_airflow.semantics.errors import StatesError
 from asw_airflow.tencentcloud.hook import TencentCloudHook
-from asw_airflow.tencentcloud.integrations import DEFAULT_POLL_INTERVAL, acancel, acheck
+from asw_airflow.tencentcloud.integrations import DEFAULT_POLL_INTERVAL, DEFAULT_POLL_JITTER, acancel, acheck
 
 
 class TencentCloudJobTrigger(BaseTrigger):
@@ -83,9 +84,15 @@ class TencentCloudJobTrigger(BaseTrigger):
                     yield self._event(status="timeout")
                     return
                 self.log.info("Tencent Cloud job %s still running", self.handle)
-                await asyncio.sleep(self.poll_interval if left is None else min(self.poll_interval, left))
+                await asyncio.sleep(self._delay(left))
         finally:
             await client.aclose()
+
+    def _delay(self, left: float | None) -> float:
+        """The next poll's wait, jittered as the engine's ``wait_for`` (many triggers started together
+        must not poll in lockstep against the account's rate limit), never past the deadline."""
+        delay = self.poll_interval * (1 + random.uniform(0, DEFAULT_POLL_JITTER))
+        return delay if left is None else max(0.0, min(delay, left))
 
     def _left(self) -> float | None:
         """Seconds until the deadline, None without one."""

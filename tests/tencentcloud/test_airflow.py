@@ -244,3 +244,10 @@ def test_trigger_serialize_round_trip():
     classpath, kwargs = trigger.serialize()
     assert classpath == "asw_airflow.tencentcloud.triggers.TencentCloudJobTrigger"
     assert import_string(classpath)(**kwargs).serialize() == (classpath, kwargs)
+
+
+def test_trigger_polls_with_jitter_and_never_past_its_deadline():
+    trigger = TencentCloudJobTrigger({"kind": "asw", "Region": "ap-guangzhou", "ExecutionResourceName": "q"}, CONN_ID, 2.0)
+    delays = [trigger._delay(None) for _ in range(200)]
+    assert all(2.0 <= d <= 2.4 for d in delays) and len(set(delays)) > 1
+    assert trigger._delay(0.5) == 0.5 and trigger._delay(-1) == 0.0

@@ -260,3 +260,23 @@ def test_iteration_key_tells_apart_inner_iterations_of_different_outer_items():
     names = {child_execution_name("e", "S", 0, iteration_key(m, {"p": 1})) for m in (first_outer, second_outer)}
     names |= {child_execution_name("e", "S", 0, iteration_key(None, {"p": p})) for p in (1, 2)}
     assert len(names) == 4
+
+
+def test_wait_for_counts_slow_status_calls_toward_the_timeout(client, tmp_path):
+    """Each status call "takes" 10 s on the injected clock; sleeping is free: the 15 s timeout still ends it."""
+    gate, sleeps, now = tmp_path / "gate", [], [0.0]
+
+    def clock() -> float:
+        now[0] += 10
+        return now[0]
+
+    handle = integrations.start(client, QRN + "scf:Invoke.sync/gated", {"gate": str(gate)})
+    try:
+        with pytest.raises(StatesError) as info:
+            integrations.wait_for(client, handle, poll_interval=1, sleep=sleeps.append, timeout_seconds=15, clock=clock)
+    finally:
+        gate.touch()
+    assert info.value.error == "States.Timeout"
+    assert len(sleeps) == 1 and sum(sleeps) < 15
+    status = client.call("scf", "GetAsyncEventStatus", {"InvokeRequestId": handle["InvokeRequestId"]})["Result"]
+    assert status["Status"] == "ABORTED"
