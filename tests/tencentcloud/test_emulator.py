@@ -147,3 +147,40 @@ def test_stopping_the_emulator_ends_its_executions_and_functions(functions_dir, 
         gate.touch()
     assert set(_emulator_threads()) - before == set(), "stop() stopped the held execution and waited for the function"
     assert runner.release.is_set(), "the stop reached the runner"
+
+
+@pytest.fixture
+def broken_functions(tmp_path):
+    for name, source in {"syntax": "def main_handler(event, context)\n    return 1\n", "ok": "def main_handler(e, c):\n    return 1\n"}.items():
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "index.py").write_text(source)
+    (tmp_path / "ok" / "config.json").write_text("{not json")
+    return tmp_path
+
+
+@pytest.mark.parametrize(("function", "cause"), [("syntax", "SyntaxError"), ("ok", "config.json")])
+def test_a_function_that_fails_to_load_is_a_function_error(broken_functions, function, cause):
+    from asw_airflow.semantics.errors import StatesError
+    from asw_airflow.tencentcloud.integrations import request_response
+
+    with start_emulator(broken_functions) as handle, make_client(handle.endpoint) as c:
+        with pytest.raises(StatesError) as info:
+            request_response(c, f"qrn:qcs:asw:ap-guangzhou:1250000000:sdk:json:qcloud:scf:Invoke/{function}", {})
+        event = c.call("scf", "Invoke", {"FunctionName": function, "InvocationType": "Event"})["Result"]["FunctionRequestId"]
+        assert handle.scf.wait_idle(10)
+        status = c.call("scf", "GetAsyncEventStatus", {"InvokeRequestId": event})["Result"]["Status"]
+        calls = list(handle.server.calls)
+    assert info.value.error == "States.TaskFailed"
+    assert info.value.cause.startswith(f"function {function} failed to load") and cause in info.value.cause
+    assert status == "FAILED"
+    assert calls.count(("scf", "Invoke")) == 2, "answered, not dropped and retried"
+
+
+def test_an_emulator_bug_is_an_internal_error_envelope(client, emulator):
+    emulator.server.actions[("scf", "ListNamespaces")] = lambda params, region: 1 / 0
+    with pytest.raises(TencentCloudError) as info:
+        client.call("scf", "ListNamespaces", {})
+    assert info.value.code == "InternalError" and "ZeroDivisionError" in info.value.message
+    with pytest.raises(TencentCloudError) as info:
+        client.call("scf", "ListAsyncEvents", {"FunctionName": "echo", "Offset": "x"})
+    assert info.value.code == "InvalidParameterValue"

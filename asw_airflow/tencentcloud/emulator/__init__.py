@@ -51,7 +51,7 @@ class EmulatorHandle:
         if self.thread is not None:
             self.thread.join()
         self.asw.shutdown(SHUTDOWN_GRACE_SECONDS)
-        self.scf.shutdown(SHUTDOWN_GRACE_SECONDS)
+        self.scf.wait_idle(SHUTDOWN_GRACE_SECONDS)
 
     def __enter__(self) -> EmulatorHandle:
         return self

@@ -24,6 +24,11 @@ _USER_ERROR_STATUS = 430
 _TIMEOUT_STATUS = 433
 
 
+class FunctionLoadError(Exception):
+    """The function's code or config.json is broken: a failure of the function, answered as one
+    (``InvokeResult`` -1, States.TaskFailed in a workflow), not as an API or network error."""
+
+
 class FunctionStore:
     """Loads functions from a directory, reloading a module when its file changes."""
 
@@ -45,7 +50,10 @@ class FunctionStore:
                 spec = importlib.util.spec_from_file_location(f"_asw_emulated_scf_{name}", path)
                 assert spec is not None and spec.loader is not None
                 module = importlib.util.module_from_spec(spec)
-                spec.loader.exec_module(module)
+                try:
+                    spec.loader.exec_module(module)
+                except BaseException as exc:  # SyntaxError, ImportError, a raising module body...
+                    raise FunctionLoadError(f"{type(exc).__name__}: {exc}") from exc
                 if not callable(getattr(module, "main_handler", None)):
                     raise ApiError("FailedOperation.FunctionStatusError", f"{path} defines no main_handler(event, context)")
                 cached = (mtime, module.main_handler)
@@ -54,9 +62,15 @@ class FunctionStore:
 
     def timeout(self, name: str) -> float:
         config = self.root / name / "config.json" if self.root else None
-        if config is not None and config.is_file():
-            return float(json.loads(config.read_text()).get("Timeout", DEFAULT_TIMEOUT_SECONDS))
-        return DEFAULT_TIMEOUT_SECONDS
+        if config is None or not config.is_file():
+            return DEFAULT_TIMEOUT_SECONDS
+        try:
+            seconds = float(json.loads(config.read_text()).get("Timeout", DEFAULT_TIMEOUT_SECONDS))
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise FunctionLoadError(f"{config}: expected {{\"Timeout\": seconds}}: {type(exc).__name__}: {exc}") from exc
+        if not seconds > 0:
+            raise FunctionLoadError(f"{config}: Timeout must be positive, got {seconds:g}")
+        return seconds
 
 
 def _error_message(status: int, message: str, stack: str = "") -> str:
@@ -89,13 +103,14 @@ class ScfService:
         thread.start()
         return thread
 
-    def shutdown(self, grace_seconds: float) -> None:
-        """Wait up to ``grace_seconds`` in all for running functions; Python cannot kill the rest."""
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` in all for running functions (Python cannot kill them); whether all ended."""
         with self._lock:
             threads = list(self._threads)
-        deadline = time.monotonic() + grace_seconds
+        deadline = time.monotonic() + timeout
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in threads)
 
     def actions(self) -> dict[str, Callable[[dict, str], dict]]:
         return {
@@ -107,8 +122,13 @@ class ScfService:
         }
 
     def _run(self, name: str, event: Any, request_id: str, qualifier: str, namespace: str) -> dict[str, Any]:
-        handler = self.functions.handler(name)
-        timeout = self.functions.timeout(name)
+        try:
+            handler = self.functions.handler(name)
+            timeout = self.functions.timeout(name)
+        except FunctionLoadError as exc:
+            message = f"function {name} failed to load: {exc}"
+            return {"FunctionRequestId": request_id, "Log": "", "MemUsage": 0, "RetMsg": "", "Duration": 0,
+                    "InvokeResult": -1, "ErrMsg": _error_message(_USER_ERROR_STATUS, message)}
         context = {
             "request_id": request_id,
             "function_name": name,
@@ -157,7 +177,10 @@ class ScfService:
             event = json.loads(params.get("ClientContext") or "{}")
         except ValueError:
             raise ApiError("InvalidParameterValue.ClientContext", "ClientContext must be a JSON string") from None
-        self.functions.handler(name)  # unknown functions fail the call itself, in both modes
+        try:
+            self.functions.handler(name)  # unknown functions fail the call itself, in both modes
+        except FunctionLoadError:
+            pass  # a broken function is the run's failure, answered by _run
         request_id = str(uuid.uuid4())
         invocation_type = params.get("InvocationType") or "RequestResponse"
         if invocation_type == "RequestResponse":
@@ -212,7 +235,10 @@ class ScfService:
                 and (not params.get("InvokeRequestId") or record["InvokeRequestId"] == params["InvokeRequestId"])
                 and (not wanted_status or record["Status"] in wanted_status)
             ]
-        offset, limit = int(params.get("Offset", 0)), int(params.get("Limit", 20))
+        try:
+            offset, limit = int(params.get("Offset", 0)), int(params.get("Limit", 20))
+        except (TypeError, ValueError):
+            raise ApiError("InvalidParameterValue", "Offset and Limit must be integers") from None
         return {"TotalCount": len(events), "EventList": events[offset : offset + limit]}
 
     def terminate_async_event(self, params: dict, region: str) -> dict:

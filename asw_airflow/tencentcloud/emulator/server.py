@@ -87,6 +87,9 @@ class EmulatorServer(ThreadingHTTPServer):
             return {**result, "RequestId": request_id}
         except ApiError as exc:
             return {"Error": {"Code": exc.code, "Message": exc.message}, "RequestId": request_id}
+        except Exception as exc:  # an emulator bug: answer as the API does, never drop the connection
+            message = f"emulator error: {type(exc).__name__}: {exc}"
+            return {"Error": {"Code": "InternalError", "Message": message}, "RequestId": request_id}
 
     def _authenticate(self, headers: dict[str, str], body: bytes) -> tuple[str, str, str]:
         auth = signer.parse_authorization(headers.get("authorization", ""))
