@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import sys
 import threading
 
 from asw_airflow.tencentcloud.emulator import add_arguments
@@ -24,10 +26,15 @@ def run(args: argparse.Namespace) -> int:
     from asw_airflow.tencentcloud.local import local_cloud
 
     credentials = Credentials(args.secret_id, args.secret_key)
-    with local_cloud(
-        args.functions, args.workflows, credentials=credentials, host=args.host, port=args.port,
-        fault_rate=args.fault_rate, latency_ms=args.latency_ms, appid=args.appid,
-    ) as cloud:
+    with contextlib.ExitStack() as stack:
+        try:
+            cloud = stack.enter_context(local_cloud(
+                args.functions, args.workflows, credentials=credentials, host=args.host, port=args.port,
+                fault_rate=args.fault_rate, latency_ms=args.latency_ms, appid=args.appid,
+            ))
+        except OSError as error:  # the port is taken, or the address is not this host's
+            print(f"asw emulator: cannot listen on {args.host}:{args.port}: {error.strerror or error}", file=sys.stderr)
+            return 2
         print(f"listening on {cloud.emulator.endpoint}", flush=True)
         try:
             threading.Event().wait()

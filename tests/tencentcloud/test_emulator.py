@@ -184,3 +184,47 @@ def test_an_emulator_bug_is_an_internal_error_envelope(client, emulator):
     with pytest.raises(TencentCloudError) as info:
         client.call("scf", "ListAsyncEvents", {"FunctionName": "echo", "Offset": "x"})
     assert info.value.code == "InvalidParameterValue"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--functions", "/no/such/dir"], "is not a directory (it does not exist)"),
+        (["--workflows", __file__], "is not a directory"),
+        (["--fault-rate", "1.5"], "is not a share between 0 and 1"),
+        (["--fault-rate", "-0.1"], "is not a share between 0 and 1"),
+        (["--port", "70000"], "is not a port"),
+        (["--port", "-1"], "is not a port"),
+        (["--host", "0.0.0.0"], "is not a loopback address"),
+        (["--host", "example.com"], "is not a loopback address"),
+        (["--latency-ms", "-5"], "non-negative"),
+    ],
+)
+def test_cli_rejects_bad_arguments_with_exit_2(argv, message, capsys):
+    from asw_airflow.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(["emulator", *argv])
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and message in err and "Traceback" not in err
+
+
+def test_cli_port_in_use_exits_2(capsys):
+    import socket
+
+    from asw_airflow.cli import main
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["emulator", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"asw emulator: cannot listen on 127.0.0.1:{port}: ") and "Traceback" not in err
+
+
+def test_cli_accepts_loopback_hosts():
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    assert [parser.parse_args(["--host", h]).host for h in ("127.0.0.1", "::1", "localhost", "127.0.0.2")] == [
+        "127.0.0.1", "::1", "localhost", "127.0.0.2"]

@@ -7,6 +7,7 @@ directory and nested TCSL workflows through an injected runner, and can inject f
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import threading
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ class EmulatorHandle:
     @property
     def endpoint(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
     def set_faults(self, **changes: Any) -> Faults:
         return self.server.set_faults(changes)
@@ -104,15 +105,67 @@ def start_emulator(
     return handle
 
 
+def _loopback_host(value: str) -> str:
+    """Only loopback: the admin endpoint that sets faults is unsigned, so nobody else may reach it."""
+    try:
+        loopback = value == "localhost" or ipaddress.ip_address(value).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a loopback address; the emulator's /_admin/faults endpoint is unsigned, "
+            "so it binds to loopback only (127.0.0.1, ::1, localhost)"
+        )
+    return value
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        port = -1
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port (0..65535; 0 picks a free one)")
+    return port
+
+
+def _directory(value: str) -> str:
+    if not Path(value).is_dir():
+        raise argparse.ArgumentTypeError(f"{value!r} is not a directory" + ("" if Path(value).exists() else " (it does not exist)"))
+    return value
+
+
+def _fraction(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0.0 <= number <= 1.0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a share between 0 and 1")
+    return number
+
+
+def _milliseconds(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not number >= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a non-negative number of milliseconds")
+    return number
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port to bind (default: a free port)")
-    parser.add_argument("--functions", metavar="DIR", help="cloud functions: DIR/<FunctionName>/index.py with main_handler")
-    parser.add_argument("--workflows", metavar="DIR", help="nested workflows: DIR/<name>.json TCSL files")
+    """The emulator's options; bad values exit 2 with argparse's one-line message."""
+    parser.add_argument("--host", type=_loopback_host, default="127.0.0.1", help="loopback address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=_port, default=0, help="port to bind (default: a free port)")
+    parser.add_argument("--functions", type=_directory, metavar="DIR",
+                        help="cloud functions: DIR/<FunctionName>/index.py with main_handler")
+    parser.add_argument("--workflows", type=_directory, metavar="DIR", help="nested workflows: DIR/<name>.json TCSL files")
     parser.add_argument("--secret-id", default=os.environ.get("TENCENTCLOUD_SECRET_ID", DEFAULT_SECRET_ID),
                         help="SecretId clients must sign with (default $TENCENTCLOUD_SECRET_ID)")
     parser.add_argument("--secret-key", default=os.environ.get("TENCENTCLOUD_SECRET_KEY", DEFAULT_SECRET_KEY),
                         help="SecretKey clients must sign with (default $TENCENTCLOUD_SECRET_KEY)")
     parser.add_argument("--appid", default=DEFAULT_APPID, help="APPID shown in execution qrns")
-    parser.add_argument("--fault-rate", type=float, default=0.0, help="share of calls answered InternalError (0..1)")
-    parser.add_argument("--latency-ms", type=float, default=0.0, help="latency added to every call")
+    parser.add_argument("--fault-rate", type=_fraction, default=0.0, help="share of calls answered InternalError (0..1)")
+    parser.add_argument("--latency-ms", type=_milliseconds, default=0.0, help="latency added to every call")

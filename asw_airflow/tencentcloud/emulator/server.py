@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import threading
 import time
 import uuid
@@ -50,6 +51,7 @@ class EmulatorServer(ThreadingHTTPServer):
         faults: Faults,
         seed: int | None = None,
     ):
+        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET  # --host ::1
         super().__init__(address, _Handler)
         self.secret_id = secret_id
         self.secret_key = secret_key
