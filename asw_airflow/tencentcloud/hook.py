@@ -2,8 +2,9 @@
 
 Connection fields: login = SecretId, password = SecretKey; extra (JSON): ``region``, ``endpoint``
 (e.g. ``http://127.0.0.1:9000`` for the emulator, ``{service}`` is substituted), ``token``,
-``language``, ``api_versions`` (object ``{"scf": "2018-04-16"}``). Credentials left empty fall
-back to the ``TENCENTCLOUD_*`` environment variables.
+``language``, ``api_versions`` (object ``{"scf": "2018-04-16"}``). A connection with neither
+SecretId nor SecretKey falls back to the ``TENCENTCLOUD_*`` environment variables; one with only
+one of them is an error, not a silent switch to other keys.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ class TencentCloudHook(BaseHook):
             api_versions = json.loads(api_versions)
         if conn.login and conn.password:
             credentials = Credentials(conn.login, conn.password, extra.get("token") or None)
+        elif conn.login or conn.password:
+            missing = "SecretKey (password)" if conn.login else "SecretId (login)"
+            raise ValueError(f"connection {conn.conn_id!r} sets only one key: set its {missing} too, or neither to use TENCENTCLOUD_*")
         else:
             credentials = Credentials.from_env()
         kwargs = {

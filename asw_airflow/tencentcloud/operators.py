@@ -32,7 +32,7 @@ from asw_airflow.tencentcloud.links import (
     TencentCloudExecutionLink,
     TencentCloudFunctionLink,
 )
-from asw_airflow.tencentcloud.triggers import TencentCloudJobTrigger
+from asw_airflow.tencentcloud.triggers import TencentCloudJobTrigger, job_result
 
 
 class _TencentCloudOperator(BaseOperator):
@@ -72,9 +72,7 @@ class _TencentCloudOperator(BaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
         """Resume after the trigger: the job's output, or its error re-raised by name."""
-        if event["status"] == "success":
-            return event["output"]
-        raise StatesError(event["error"], event["cause"])
+        return job_result(event)
 
     def on_kill(self) -> None:
         """Stopping the task stops the job it waits for."""

@@ -13,11 +13,10 @@ from typing import Any, Sequence
 
 from airflow.sdk import BaseSensorOperator, Context, PokeReturnValue
 
-from asw_airflow.semantics.errors import StatesError
 from asw_airflow.tencentcloud.hook import TencentCloudHook
 from asw_airflow.tencentcloud.integrations import Handle, check, execution_handle, function_event_handle
 from asw_airflow.tencentcloud.links import TencentCloudExecutionLink, TencentCloudFunctionLink
-from asw_airflow.tencentcloud.triggers import TencentCloudJobTrigger
+from asw_airflow.tencentcloud.triggers import TencentCloudJobTrigger, job_result
 
 
 class _TencentCloudJobSensor(BaseSensorOperator):
@@ -58,9 +57,7 @@ class _TencentCloudJobSensor(BaseSensorOperator):
         return PokeReturnValue(done is not None, done.output if done is not None else None)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> Any:
-        if event["status"] == "success":
-            return event["output"]
-        raise StatesError(event["error"], event["cause"])
+        return job_result(event)
 
 
 class TencentCloudFunctionEventSensor(_TencentCloudJobSensor):

@@ -15,6 +15,7 @@ import random
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator
 
+from airflow.exceptions import AirflowException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from asw_airflow.semantics.errors import StatesError
@@ -107,3 +108,17 @@ class TencentCloudJobTrigger(BaseTrigger):
             await acancel(client, self.handle)
         except StatesError as exc:
             self.log.warning("Could not stop job %s: %s %s", self.handle, exc.error, exc.cause)
+
+
+def job_result(event: dict[str, Any]) -> Any:
+    """The output in a :class:`TencentCloudJobTrigger` event, or its failure raised: an ``error``
+    as the ``StatesError`` it names, a ``timeout`` (the trigger passed its deadline and stopped
+    the job) as an ``AirflowException`` saying so."""
+    status = event.get("status")
+    if status == "success":
+        return event["output"]
+    if status == "error":
+        raise StatesError(event["error"], event.get("cause"))
+    if status == "timeout":
+        raise AirflowException(f"Tencent Cloud job {event.get('handle')} passed its deadline and was stopped")
+    raise AirflowException(f"unexpected Tencent Cloud trigger event {event!r}")

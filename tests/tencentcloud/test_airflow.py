@@ -141,7 +141,7 @@ def test_start_execution_sync_run_deferred_returns_child_output(context, runner,
     assert run_deferred(op, context) == {"child": "Only", "input": {"a": 2}}
     # Executing the same try again (worker lost after the start) reuses the child.
     assert run_deferred(op, context) == {"child": "Only", "input": {"a": 2}}
-    assert len(runner.calls) == 1 and emulator.asw.count() == 1
+    assert len(runner.calls) == 1 and emulator.asw.execution_count == 1
 
 
 def test_start_execution_sync_run_in_worker_and_failure(context):
@@ -251,3 +251,31 @@ def test_trigger_polls_with_jitter_and_never_past_its_deadline():
     delays = [trigger._delay(None) for _ in range(200)]
     assert all(2.0 <= d <= 2.4 for d in delays) and len(set(delays)) > 1
     assert trigger._delay(0.5) == 0.5 and trigger._delay(-1) == 0.0
+
+
+@pytest.mark.parametrize("operator_class", [TencentCloudInvokeFunctionOperator, TencentCloudExecutionSensor])
+def test_a_timeout_event_fails_the_task_clearly(operator_class, context):
+    from airflow.exceptions import AirflowException
+
+    kwargs = {"function_name": "echo"} if operator_class is TencentCloudInvokeFunctionOperator else {"execution_resource_name": "q"}
+    op = operator_class(task_id="t", tencentcloud_conn_id=CONN_ID, **kwargs)
+    handle = {"kind": "asw", "Region": "ap-guangzhou", "ExecutionResourceName": "q"}
+    with pytest.raises(AirflowException, match="passed its deadline and was stopped"):
+        op.execute_complete(context, {"status": "timeout", "handle": handle})
+
+
+@pytest.mark.parametrize(("login", "password", "missing"), [("AKID", "", "SecretKey"), ("", "key", "SecretId")])
+def test_hook_refuses_a_connection_with_one_key(monkeypatch, login, password, missing):
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", "AKIDENV")
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", "env-key")
+    conn = {"conn_type": "tencentcloud", "login": login, "password": password}
+    monkeypatch.setenv("AIRFLOW_CONN_TC_HALF", json.dumps(conn))
+    with pytest.raises(ValueError, match=f"sets only one key: set its {missing}"):
+        TencentCloudHook("tc_half").get_conn()
+
+
+def test_hook_with_no_keys_uses_the_environment(monkeypatch):
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_ID", "AKIDENV")
+    monkeypatch.setenv("TENCENTCLOUD_SECRET_KEY", "env-key")
+    monkeypatch.setenv("AIRFLOW_CONN_TC_ENV", json.dumps({"conn_type": "tencentcloud"}))
+    assert TencentCloudHook("tc_env").get_conn().credentials.secret_id == "AKIDENV"

@@ -228,3 +228,9 @@ def test_cli_accepts_loopback_hosts():
     add_arguments(parser)
     assert [parser.parse_args(["--host", h]).host for h in ("127.0.0.1", "::1", "localhost", "127.0.0.2")] == [
         "127.0.0.1", "::1", "localhost", "127.0.0.2"]
+
+
+def test_call_log_is_bounded(emulator, client):
+    from asw_airflow.tencentcloud.emulator.server import CALL_LOG_SIZE
+
+    assert emulator.server.calls.maxlen == CALL_LOG_SIZE

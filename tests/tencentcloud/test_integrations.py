@@ -149,7 +149,7 @@ def test_asw_sync_run_lost_start_response_does_not_run_child_twice(emulator, run
     assert out["input"] == {"x": 1}
     assert len(runner.calls) == 1
     assert emulator.server.calls.count(("asw", "StartExecution")) == 2
-    assert emulator.asw.count() == 1
+    assert emulator.asw.execution_count == 1
 
 
 def test_asw_sync_run_under_random_faults_runs_each_child_once(emulator, client, runner):
@@ -163,7 +163,7 @@ def test_asw_sync_run_under_random_faults_runs_each_child_once(emulator, client,
         out = registry.resolve(ref)(TaskInvocation(ref, {"StateMachineResourceName": CHILD, "Input": {"i": index}}, context, "Each"))
         assert out["input"] == {"i": index}
     assert sorted(call[0]["i"] for call in runner.calls) == list(range(8))
-    assert emulator.asw.count() == 8
+    assert emulator.asw.execution_count == 8
     patient.close()
 
 

@@ -252,7 +252,3 @@ class AswService:
         execution = self._execution(params.get("ExecutionResourceName"))
         with self._lock:
             return {"Events": [dict(event) for event in execution.events]}
-
-    def count(self) -> int:
-        with self._lock:
-            return len(self._executions)

@@ -9,6 +9,8 @@ then their answer is replaced by ``InternalError``: a lost response, the case id
 
 from __future__ import annotations
 
+import collections
+import hmac
 import json
 import random
 import socket
@@ -24,6 +26,9 @@ from asw_airflow.tencentcloud.client import API_VERSIONS
 from asw_airflow.tencentcloud.emulator.base import ApiError
 
 MAX_CLOCK_SKEW_SECONDS = 300
+# Calls remembered in ``server.calls`` (tests count them); older ones are dropped so a
+# long-running ``asw emulator`` does not grow without bound.
+CALL_LOG_SIZE = 10_000
 
 Action = Callable[[dict, str], dict]
 
@@ -57,7 +62,7 @@ class EmulatorServer(ThreadingHTTPServer):
         self.secret_key = secret_key
         self.actions = actions
         self.faults = faults
-        self.calls: list[tuple[str, str]] = []
+        self.calls: collections.deque[tuple[str, str]] = collections.deque(maxlen=CALL_LOG_SIZE)
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
 
@@ -111,7 +116,7 @@ class EmulatorServer(ThreadingHTTPServer):
             raise ApiError("AuthFailure.SignatureFailure", "a signed header is missing from the request")
         signed = {name: headers[name] for name in auth.signed_headers}
         expected = signer.signature(self.secret_key, timestamp, auth.service, signed, body)
-        if expected != auth.signature or auth.date != signer.utc_date(timestamp):
+        if not hmac.compare_digest(expected, auth.signature) or auth.date != signer.utc_date(timestamp):
             raise ApiError("AuthFailure.SignatureFailure", "the request signature does not match")
         action = headers.get("x-tc-action", "")
         if (auth.service, action) not in self.actions:
