@@ -20,6 +20,7 @@ from asw_airflow.airflow import operators as ops
 from asw_airflow.airflow.naming import Namer
 from asw_airflow.airflow.sidecar import Sidecar
 from asw_airflow.ir import FailState, Machine, MapState, ParallelState, PassState, State
+from asw_airflow.semantics import steps
 from asw_airflow.semantics.paths import compile_path, compile_reference_path
 from asw_airflow.semantics.templates import compile_template
 
@@ -119,7 +120,7 @@ def region_machine(machine: Machine, members: tuple[str, ...]) -> Machine:
     return Machine(
         start_at=start,
         states=states,
-        timeout_seconds=None,
+        timeout_seconds=None,  # the region's task passes the DAG run's deadline instead
         query_language=machine.query_language,
         comment=machine.comment,
         workflow_type=machine.workflow_type,
@@ -129,9 +130,14 @@ def region_machine(machine: Machine, members: tuple[str, ...]) -> Machine:
 
 
 class _Compiler:
-    def __init__(self, dag: DAG, workflow_name: str, connection_id: str, role_arn: str | None):
+    def __init__(self, dag: DAG, workflow_name: str, connection_id: str, role_arn: str | None, workflow_timeout: int | None):
         self.dag = dag
-        self.common = {"workflow_name": workflow_name, "connection_id": connection_id, "role_arn": role_arn}
+        self.common = {
+            "workflow_name": workflow_name,
+            "connection_id": connection_id,
+            "role_arn": role_arn,
+            "workflow_timeout": workflow_timeout,
+        }
         self.in_map = False
         self.concurrency: int | None = None
 
@@ -306,7 +312,8 @@ def build_dag(machine: Machine, *, dag_id: str, workflow_name: str, settings: Si
     )
     if fileloc is not None:
         dag.fileloc = fileloc
-    compiler = _Compiler(dag, workflow_name, settings.connection_id, settings.role)
+    # Every state task checks the execution's deadline (DAG run start + TimeoutSeconds) and caps its timers at it.
+    compiler = _Compiler(dag, workflow_name, settings.connection_id, settings.role, steps.execution_timeout(machine))
     with dag:
         if machine.workflow_type == "EXPRESS":
             whole = ops.EngineRegionOperator(

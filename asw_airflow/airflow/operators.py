@@ -112,7 +112,8 @@ class StateOperator(BaseOperator):
     ``sources`` lists ``(task_id, wanted_next)`` pairs: this task runs when the envelope of
     ``task_id`` names ``wanted_next`` (None for a branch start, which takes its fork's output).
     No sources means the workflow's first state (execution input); ``iteration`` is the
-    first state of a Map iteration (expanded from the items task).
+    first state of a Map iteration (expanded from the items task). ``workflow_timeout`` is the
+    execution's time limit (``steps.execution_timeout``), counted from the DAG run's start.
     """
 
     template_fields: Sequence[str] = ("iteration",)
@@ -125,6 +126,7 @@ class StateOperator(BaseOperator):
         workflow_name: str,
         connection_id: str,
         role_arn: str | None = None,
+        workflow_timeout: int | None = None,
         sources: Sequence[tuple[str, str | None]] = (),
         iteration: Any = None,
         **kwargs: Any,
@@ -135,6 +137,7 @@ class StateOperator(BaseOperator):
         self.workflow_name = workflow_name
         self.connection_id = connection_id
         self.role_arn = role_arn
+        self.workflow_timeout = workflow_timeout
         self.sources = [list(source) for source in sources]
         self.iteration = iteration
         self._state = state
@@ -158,6 +161,27 @@ class StateOperator(BaseOperator):
         ctx = enter_state(execution_context(context, self.workflow_name, self.role_arn), self.state_name, entered, retry_count)
         return Frame(ctx, variables)
 
+    # --- the execution's deadline -----------------------------------------------------------------
+
+    def deadline(self, context: Any) -> steps.Deadline | None:
+        """The DAG run's TimeoutSeconds deadline, as the engine keeps it for a whole execution."""
+        run = context["dag_run"]
+        return steps.execution_deadline(run.start_date or _now(), self.workflow_timeout)
+
+    def check_deadline(self, context: Any) -> None:
+        """Fail the task (and so the run) with States.Timeout once the run is past its deadline; no Catch applies."""
+        deadline = self.deadline(context)
+        if deadline is not None:
+            try:
+                deadline.check(_now())
+            except steps.ExecutionTimedOut as error:
+                self.fail(context, error)
+
+    def capped(self, context: Any, moment: datetime) -> datetime:
+        """A timer's ``moment``, brought forward to the run's deadline so a deferral cannot outlive it."""
+        deadline = self.deadline(context)
+        return moment if deadline is None else deadline.cap(moment)
+
     # --- running, retrying, catching ------------------------------------------------------------
 
     def execute(self, context: Any) -> Envelope:
@@ -171,6 +195,7 @@ class StateOperator(BaseOperator):
 
     def attempt(self, context: Any, value: Any, variables: dict[str, Any], tried: Attempt, step: Step | None = None) -> Envelope:
         """Run ``step`` (default :meth:`step`) as try ``tried``; a StatesError goes to Retry/Catch."""
+        self.check_deadline(context)
         frame = self.frame(context, variables, tried.entered, tried.retry_count if isinstance(self._state, TaskState) else None)
         try:
             outcome = (step or self.step)(context, value, frame, tried)
@@ -195,7 +220,7 @@ class StateOperator(BaseOperator):
         if decision.action == "retry":
             from asw_airflow.airflow.triggers import StateTimerTrigger
 
-            moment = _now() + timedelta(seconds=decision.delay or 0)
+            moment = self.capped(context, _now() + timedelta(seconds=decision.delay or 0))
             again = Attempt(tried.entered, tried.retry_count + 1, decision.attempts)
             self.defer(trigger=StateTimerTrigger(moment.isoformat(), again.to_json()), method_name="resume_retry")
         if decision.action == "catch":
@@ -244,13 +269,15 @@ class WaitOperator(StateOperator):
     def step(self, context: Any, value: Any, frame: Frame, tried: Attempt) -> steps.StepOutcome:
         from asw_airflow.airflow.triggers import StateTimerTrigger
 
-        deadline = steps.wait_deadline(self._state, value, frame, _now())  # type: ignore[arg-type]
-        if deadline > _now():
-            self.defer(trigger=StateTimerTrigger(deadline.isoformat(), {"entered": tried.entered}), method_name="resume_wait")
+        until = steps.wait_deadline(self._state, value, frame, _now())  # type: ignore[arg-type]
+        if until > _now():
+            moment = self.capped(context, until)
+            self.defer(trigger=StateTimerTrigger(moment.isoformat(), {"entered": tried.entered}), method_name="resume_wait")
         return steps.wait_output(self._state, value, frame)  # type: ignore[arg-type]
 
     def resume_wait(self, context: Any, event: dict[str, Any]) -> Envelope:
         value, variables, _ = self.receive(context)
+        self.check_deadline(context)  # the timer fired at the run's deadline, before the Wait's end
         frame = self.frame(context, variables, event["entered"])
         return envelope(steps.wait_output(self._state, value, frame), variables)  # type: ignore[arg-type]
 
@@ -288,7 +315,7 @@ class TaskOperator(StateOperator):
             timeout_seconds=timeout,
         )
         resolve = lambda: integrations.handlers_for(self.connection_id).resolve(state.resource)  # noqa: E731
-        result = steps.invoke_task(state, invocation, resolve, RealClock().run)
+        result = steps.invoke_task(state, invocation, resolve, RealClock().run, self.deadline(context), _now)
         return steps.task_output(state, value, result, frame)
 
     def start_job(self, context: Any, payload: Any, frame: Frame, tried: Attempt, timeout: int | None) -> None:
@@ -297,7 +324,11 @@ class TaskOperator(StateOperator):
         from asw_airflow.tencentcloud.triggers import TencentCloudJobTrigger
 
         name = child_execution_name(frame.context["Execution"]["Id"], self.state_name, tried.retry_count, _map_index(context))
-        deadline = None if timeout is None else (_now() + timedelta(seconds=timeout)).isoformat()
+        until = None if timeout is None else _now() + timedelta(seconds=timeout)
+        run_deadline = self.deadline(context)
+        if run_deadline is not None:
+            until = run_deadline.at if until is None else run_deadline.cap(until)
+        deadline = None if until is None else until.isoformat()
         try:
             client, interval = connection_client(self.connection_id)
             with client:
@@ -349,6 +380,7 @@ class _Collector(StateOperator):
         raise AirflowFailException(f"{self.head_task_id} ended {state}: an earlier state failed")
 
     def finish(self, context: Any, head: dict[str, Any], collect: Any) -> Envelope:
+        self.check_deadline(context)
         variables = head.get("vars", {})
         frame = self.frame(context, variables, head["entered"])
         try:
@@ -387,6 +419,7 @@ class MapItemsOperator(StateOperator):
         from airflow.sdk.configuration import conf
 
         value, variables, _ = self.receive(context)
+        self.check_deadline(context)
         entered = timestamp(_now())
         frame = self.frame(context, variables, entered)
         head: dict[str, Any] = {"input": value, "vars": variables, "entered": entered}
@@ -452,6 +485,7 @@ class ParallelForkOperator(StateOperator):
 
     def execute(self, context: Any) -> Envelope:
         value, variables, _ = self.receive(context)
+        self.check_deadline(context)
         entered = timestamp(_now())
         frame = self.frame(context, variables, entered)
         head: dict[str, Any] = {"input": value, "vars": variables, "entered": entered}
@@ -563,6 +597,7 @@ def run_region(
         variables=carried,
         suspend=suspend,
         resume=resume,
+        deadline=operator.deadline(context),
     )
     if result.suspension is not None:
         from asw_airflow.airflow.triggers import StateTimerTrigger

@@ -34,14 +34,13 @@ from asw_airflow.ir import (
 )
 from asw_airflow.semantics import steps
 from asw_airflow.semantics.dataflow import DEFAULT_PAYLOAD_LIMIT, Frame, check_size, enter_state, make_context, timestamp
-from asw_airflow.semantics.errors import TIMEOUT, StatesError
+from asw_airflow.semantics.errors import StatesError
 from asw_airflow.semantics.fast import fast_steps
 from asw_airflow.semantics.scope import Scope
 
 Status = Literal["SUCCEED", "FAILED", "TERMINATED", "SUSPENDED"]
 Listener = Callable[[str, str], None]
 """Called with ``(event category, state name)`` as states are entered and left (CLI progress)."""
-_EXECUTION_TIMEOUT_CAUSE = "The execution did not finish within the state machine's TimeoutSeconds ({} s)."
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +134,7 @@ class Execution:
         variables: MutableMapping[str, Any] | None = None,
         suspend: bool = False,
         resume: Suspension | None = None,
+        deadline: steps.Deadline | None = None,
     ):
         self.machine = machine
         self.listener = listener
@@ -149,7 +149,7 @@ class Execution:
         self._context = dict(context) if context is not None else None
         self._started = self.clock.now()
         self._stopped = _Cancel()
-        self._deadline: datetime | None = None
+        self._deadline = deadline
         self._pure: dict[int, bool] = {}
         self._suspend = suspend
         self._resume = resume
@@ -167,10 +167,12 @@ class Execution:
 
     def run(self) -> ExecutionResult:
         resume = self._resume
-        if resume is not None and resume.deadline is not None:
-            self._deadline = datetime.fromisoformat(resume.deadline)
-        elif self.machine.timeout_seconds is not None:
-            self._deadline = self.clock.now() + timedelta(seconds=self.machine.timeout_seconds)
+        seconds = steps.execution_timeout(self.machine)
+        if self._deadline is None and seconds is not None:  # else the caller's (an Airflow task's: the DAG run's)
+            if resume is not None and resume.deadline is not None:
+                self._deadline = steps.Deadline(datetime.fromisoformat(resume.deadline), seconds)
+            else:
+                self._deadline = steps.execution_deadline(self.clock.now(), seconds)
         recording = self.listener is not None or self.history is not None
         if recording and resume is None:
             self._record("ExecutionStart", content={"input": self.input})
@@ -363,7 +365,7 @@ class Execution:
                 variables=dict(self.variables),
                 retry_count=retry_count,
                 attempts=attempts,
-                deadline=None if self._deadline is None else self._deadline.isoformat(),
+                deadline=None if self._deadline is None else self._deadline.at.isoformat(),
             )
         )
 
@@ -380,15 +382,15 @@ class Execution:
     # --- time -------------------------------------------------------------------------------
 
     def _check_deadline(self) -> None:
-        if self._deadline is not None and self.clock.now() >= self._deadline:
-            raise StatesError(TIMEOUT, _EXECUTION_TIMEOUT_CAUSE.format(self.machine.timeout_seconds))
+        if self._deadline is not None:
+            self._deadline.check(self.clock.now())
 
     def _sleep(self, seconds: float) -> None:
         self._wait_until(self.clock.now() + timedelta(seconds=seconds))
 
     def _wait_until(self, moment: datetime) -> None:
         """Sleep until ``moment``, but no further than the execution's deadline (then States.Timeout)."""
-        target = moment if self._deadline is None else min(moment, self._deadline)
+        target = moment if self._deadline is None else self._deadline.cap(moment)
         self.clock.sleep((target - self.clock.now()).total_seconds())
         if target != moment:
             self._check_deadline()
@@ -399,7 +401,8 @@ class Execution:
         payload = steps.task_payload(state, value, frame)
         timeout = steps.task_timeout(state, value, frame)
         invocation = TaskInvocation(state.resource, payload, frame.context, state.name, attempt, timeout)
-        result = steps.invoke_task(state, invocation, lambda: self.handlers.resolve(state.resource), self.clock.run)
+        resolve = lambda: self.handlers.resolve(state.resource)  # noqa: E731
+        result = steps.invoke_task(state, invocation, resolve, self.clock.run, self._deadline, self.clock.now)
         return steps.task_output(state, value, result, frame, (size, None))
 
     # --- Map and Parallel -------------------------------------------------------------------
@@ -547,6 +550,7 @@ def run_execution(
     variables: MutableMapping[str, Any] | None = None,
     suspend: bool = False,
     resume: Suspension | None = None,
+    deadline: steps.Deadline | None = None,
 ) -> ExecutionResult:
     """Run ``machine`` on ``input`` to completion; never raises for workflow errors (see ``status``).
 
@@ -555,6 +559,8 @@ def run_execution(
     gets the variables it leaves with. With ``suspend``, a Wait or Retry delay of a top-level
     state that has time left ends the run SUSPENDED instead of sleeping; ``resume`` (with
     ``input`` ignored and ``variables`` from the suspension) continues it after that time.
+    ``deadline`` replaces the machine's own TimeoutSeconds deadline (an Airflow task running part
+    of a workflow times out with the whole DAG run).
     """
     return Execution(
         machine,
@@ -568,5 +574,6 @@ def run_execution(
         variables=variables,
         suspend=suspend,
         resume=resume,
+        deadline=deadline,
     ).run()
 

@@ -16,6 +16,7 @@ from asw_airflow.ir import (
     JSONATA,
     ChoiceState,
     FailState,
+    Machine,
     MapState,
     ParallelState,
     PassState,
@@ -80,6 +81,44 @@ class ErrorOutcome:
     next: str | None = None
     output: Any = None
     assigned: Mapping[str, Any] = field(default_factory=dict)
+
+
+# --- the execution's TimeoutSeconds ------------------------------------------------------------
+
+
+class ExecutionTimedOut(StatesError):
+    """The execution outlived its TimeoutSeconds: it fails; no Retry or Catch of the running state sees it (ASL)."""
+
+    def __init__(self, seconds: int):
+        super().__init__(TIMEOUT, f"The execution did not finish within the state machine's TimeoutSeconds ({seconds} s).")
+        self.seconds = seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """When the execution times out (``at``, UTC) and after how many ``seconds`` from its start."""
+
+    at: datetime
+    seconds: int
+
+    def check(self, now: datetime) -> None:
+        """Raise :class:`ExecutionTimedOut` once ``now`` has reached the deadline."""
+        if now >= self.at:
+            raise ExecutionTimedOut(self.seconds)
+
+    def cap(self, moment: datetime) -> datetime:
+        """``moment`` (a Wait's end, a Retry's next try, a job's deadline), but no later than the deadline."""
+        return min(moment, self.at)
+
+
+def execution_timeout(machine: Machine) -> int | None:
+    """The execution's time limit in seconds: its TimeoutSeconds, None when unlimited."""
+    return machine.timeout_seconds
+
+
+def execution_deadline(started: datetime, seconds: int | None) -> Deadline | None:
+    """The deadline of an execution started at ``started`` with ``seconds`` to run (None: none)."""
+    return None if seconds is None else Deadline(started + timedelta(seconds=seconds), seconds)
 
 
 def _next(state: State) -> str | None:
@@ -205,18 +244,32 @@ def task_failure(exc: Exception) -> StatesError:
     return StatesError(TASK_FAILED, f"{type(exc).__name__}: {exc}")
 
 
-def invoke_task(state: TaskState, invocation: TaskInvocation, resolve: Callable[[], TaskHandler], run: TimedRun) -> Any:
+def invoke_task(
+    state: TaskState,
+    invocation: TaskInvocation,
+    resolve: Callable[[], TaskHandler],
+    run: TimedRun,
+    deadline: Deadline | None = None,
+    now: Callable[[], datetime] | None = None,
+) -> Any:
     """Call the Task's handler (``resolve`` finds it) through ``run`` within ``invocation.timeout_seconds``.
 
     Both backends call this, so a request-response Task times out with States.Timeout and any
-    exception fails it with States.TaskFailed on either. On a timeout ``run`` sets
-    ``invocation.cancelled``: a handler that polls should stop when it is set.
+    exception fails it with States.TaskFailed on either. The call is also cut at the execution's
+    ``deadline`` (``now`` reads the clock), which then fails the execution. On a timeout ``run``
+    sets ``invocation.cancelled``: a handler that polls should stop when it is set.
     """
     timeout = invocation.timeout_seconds
+    limit: float | None = timeout
+    if deadline is not None and now is not None:
+        left = max((deadline.at - now()).total_seconds(), 0.0)
+        limit = left if limit is None else min(limit, left)
     try:
         handler = resolve()
-        return run(lambda: handler(invocation), timeout, invocation.cancelled)
+        return run(lambda: handler(invocation), limit, invocation.cancelled)
     except TimeoutError:
+        if deadline is not None and now is not None:
+            deadline.check(now())
         raise task_timed_out(state, timeout) from None  # type: ignore[arg-type]
     except StatesError:
         raise
@@ -253,6 +306,8 @@ def on_error(
     """
     retriers = getattr(state, "retry", ())
     attempts = attempts if attempts is not None else (0,) * len(retriers)
+    if isinstance(error, ExecutionTimedOut):
+        return ErrorOutcome("fail", attempts)
     if retriers:
         decision = decide_retry(retriers, attempts, error.error, random)
         if decision.retry:
@@ -366,6 +421,9 @@ def map_collect(
     of the results array (see :func:`finish`).
     """
     if failures:
+        timed_out = [error for error in failures.values() if isinstance(error, ExecutionTimedOut)]
+        if timed_out:
+            raise timed_out[0]  # the whole execution ran out of time: nothing to tolerate
         count, percentage = tolerance
         if count is None and percentage is None:
             raise failures[min(failures)]

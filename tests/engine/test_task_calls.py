@@ -71,3 +71,32 @@ def test_a_call_that_ignores_the_signal_is_reported_still_running(caplog: pytest
     release.set()
     assert cancel.is_set()
     assert "still running in the background" in caplog.text
+
+
+def test_the_execution_timeout_passes_a_map_catch_and_its_tolerance() -> None:
+    iteration = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 600, "End": True}}}
+    for extra in ({"Catch": [{"ErrorEquals": ["States.ALL"], "Next": "Caught"}]}, {"ToleratedFailurePercentage": 100}):
+        definition = {
+            "TimeoutSeconds": 60,
+            "StartAt": "M",
+            "States": {
+                "M": {"Type": "Map", "ItemsPath": "$.items", "Iterator": iteration, "End": True, **extra},
+                "Caught": {"Type": "Pass", "End": True},
+            },
+        }
+        if "Catch" not in extra:
+            del definition["States"]["Caught"]
+        result = run_execution(build_machine(definition), {"items": [1, 2]}, clock=VirtualClock(START))
+        assert (result.status, result.error) == ("FAILED", "States.Timeout"), extra
+
+
+def test_a_task_call_is_cut_at_the_execution_deadline() -> None:
+    clock = VirtualClock(START)
+    definition = {
+        "TimeoutSeconds": 10,
+        "StartAt": "T",
+        "States": {"T": {"Type": "Task", "Resource": SCF, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C"}], "End": True}, "C": {"Type": "Pass", "End": True}},
+    }
+    result = run_execution(build_machine(definition), {}, handlers=_handlers(lambda call: clock.sleep(60)), clock=clock)
+    assert (result.status, result.error) == ("FAILED", "States.Timeout")
+    assert "state machine's TimeoutSeconds (10 s)" in (result.cause or "")
