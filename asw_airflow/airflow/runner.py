@@ -7,8 +7,10 @@ a whole folder. Call :func:`prepare_home` before anything imports Airflow.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, replace
@@ -18,8 +20,15 @@ _initialized = False
 
 
 def prepare_home(home: str | None = None) -> str:
-    """Point Airflow at ``home`` (default: $AIRFLOW_HOME, else a new temp dir) with SQLite and no examples."""
-    home = home or os.environ.get("AIRFLOW_HOME") or tempfile.mkdtemp(prefix="asw-airflow-")
+    """Point Airflow at ``home`` (default: $AIRFLOW_HOME, else a new temp dir) with SQLite and no examples.
+
+    A temp dir made here is removed when the process exits: a CLI run leaves nothing behind.
+    A home that was given or set in the environment is the user's and is kept.
+    """
+    home = home or os.environ.get("AIRFLOW_HOME")
+    if not home:
+        home = tempfile.mkdtemp(prefix="asw-airflow-")
+        atexit.register(_remove_home, home, os.getpid())
     os.environ["AIRFLOW_HOME"] = home
     dags = os.path.join(home, "empty-dags")
     os.makedirs(dags, exist_ok=True)
@@ -27,6 +36,12 @@ def prepare_home(home: str | None = None) -> str:
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
     os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home}/airflow.db")
     return home
+
+
+def _remove_home(home: str, owner: int) -> None:
+    """Delete the temp home, only in the process that made it (a forked child inherits atexit hooks)."""
+    if os.getpid() == owner:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 @contextlib.contextmanager

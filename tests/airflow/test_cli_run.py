@@ -53,3 +53,18 @@ def test_a_sidecar_next_to_the_workflow_gives_input_role_and_connection(tmp_path
     assert json.loads(done.stdout) == {"in": {"x": 1, "called": {"echo": {"x": 1}}}, "role": role}
     done = asw_run(str(folder / "ctx.json"), "--functions", str(tmp_path / "functions"), "--input", '{"x": 2}', tmp_path=tmp_path)
     assert json.loads(done.stdout)["in"]["x"] == 2, done.stderr
+
+
+def test_without_airflow_home_the_temp_home_is_removed_at_exit(tmp_path):
+    definition = tmp_path / "hello.json"
+    definition.write_text(json.dumps({"StartAt": "Hi", "States": {"Hi": {"Type": "Pass", "Result": 1, "End": True}}}))
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = {"PATH": str(Path(sys.executable).parent), "HOME": str(tmp_path / "user"), "TMPDIR": str(scratch)}
+    for command in (["run", str(definition), "--engine", "airflow"], ["compile", str(definition)]):
+        done = subprocess.run(
+            [sys.executable, "-m", "asw_airflow", *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+        )
+        assert done.returncode == 0, done.stderr
+        assert not [path.name for path in scratch.iterdir() if path.name.startswith("asw-airflow-")]
+        assert not (tmp_path / "user" / "airflow").exists()
