@@ -106,24 +106,23 @@ def run_dag(dag: Any, input: Any) -> RunResult:
     from airflow.utils.session import create_session
 
     from asw_airflow.airflow.compiler import FINAL_TASK_ID
-    from asw_airflow.airflow.operators import ERROR_KEY
+    from asw_airflow.airflow.listener import run_failure
 
     serialize(dag)
     run = dag.test(run_conf={"input": input})
     with create_session() as session:
         stored = session.query(DagRun).filter(DagRun.dag_id == dag.dag_id, DagRun.run_id == run.run_id).one()
-        rows = (
-            session.query(XComModel.task_id, XComModel.key, XComModel.value)
-            .filter(XComModel.dag_id == dag.dag_id, XComModel.run_id == run.run_id)
-            .filter(XComModel.key.in_(["return_value", ERROR_KEY]))
-            .all()
-        )
         note = stored.note
         state = str(stored.state)
-    output = next((value for task_id, key, value in rows if task_id == FINAL_TASK_ID and key == "return_value"), None)
-    if state.endswith("success"):
-        return RunResult("SUCCEED", output, run_id=run.run_id, note=note)
-    error = next((value for _, key, value in rows if key == ERROR_KEY), None) or {}
+        if state.endswith("success"):
+            output = (
+                session.query(XComModel.value)
+                .filter(XComModel.dag_id == dag.dag_id, XComModel.run_id == run.run_id)
+                .filter(XComModel.task_id == FINAL_TASK_ID, XComModel.key == "return_value")
+                .scalar()
+            )
+            return RunResult("SUCCEED", output, run_id=run.run_id, note=note)
+        _, error = run_failure(session, dag.dag_id, run.run_id) or ("", {})
     return RunResult("FAILED", None, error.get("Error"), error.get("Cause"), run.run_id, note)
 
 
