@@ -61,10 +61,31 @@ def _parse_date(value: Any) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+_AIRFLOW_PRESETS = frozenset({"@once", "@continuous", "@quarterly"})
+"""Schedules Airflow accepts that croniter does not parse (croniter knows the other ``@`` presets)."""
+
+
+def _schedule(value: Any) -> bool:
+    """A cron expression or preset Airflow takes: caught here with its location, not later by ``dag.validate()``."""
+    if value is None:
+        return True
+    if not _string(value):
+        return False
+    if value in _AIRFLOW_PRESETS:
+        return True
+    from croniter import CroniterError, croniter  # Airflow's own cron parser; cheap, unlike airflow.sdk
+
+    try:
+        croniter(value)
+    except (CroniterError, ValueError):
+        return False
+    return True
+
+
 # key -> (check, what a valid value looks like)
 _FIELDS: dict[str, tuple[Any, str]] = {
     "type": (lambda v: v in ("STANDARD", "EXPRESS"), '"STANDARD" or "EXPRESS"'),
-    "schedule": (lambda v: v is None or _string(v), 'a cron expression or preset such as "0 */12 * * *" or "@daily", or null'),
+    "schedule": (_schedule, 'a cron expression or preset such as "0 */12 * * *" or "@daily", or null'),
     "start_date": (_start_date, 'an ISO 8601 date such as "2024-01-01" or "2024-01-01T00:00:00Z"'),
     "catchup": (lambda v: isinstance(v, bool), "true or false"),
     "input": (lambda v: True, "any JSON value"),
@@ -97,6 +118,10 @@ def sidecar_from_source(source: Source) -> Sidecar:
         check, expected = _FIELDS[key]
         if not check(value):
             problems.append(source.diagnostic(INVALID_SIDECAR, f"{key} must be {expected}, got {value!r}", f"/{key}"))
+    if document.get("schedule") == "@continuous" and document.get("max_active_runs", 16) != 1:
+        problems.append(
+            source.diagnostic(INVALID_SIDECAR, 'schedule "@continuous" needs "max_active_runs": 1 (Airflow runs it one run at a time)', "/schedule")
+        )
     if problems:
         raise DefinitionError(problems)
     return Sidecar(

@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from asw_airflow.airflow.sidecar import Sidecar, parse_sidecar
@@ -22,3 +24,26 @@ def test_every_wrong_key_is_located():
     lines = str(caught.value).splitlines()
     assert lines[0].startswith("w.dag.json:2:11: INVALID_SIDECAR type must be")
     assert lines[1].startswith("w.dag.json:3:3: INVALID_SIDECAR unknown sidecar key 'schedul'")
+
+
+@pytest.mark.parametrize("schedule", ["0 */12 * * *", "@daily", "@quarterly", "@once", "@continuous", "*/5 * * * * 30", None])
+def test_cron_expressions_and_presets_airflow_takes_are_accepted(schedule):
+    from airflow.sdk import DAG
+
+    runs = 1 if schedule == "@continuous" else 16
+    assert parse_sidecar(json.dumps({"schedule": schedule, "max_active_runs": runs})).schedule == schedule
+    DAG("schedule_check", schedule=schedule, max_active_runs=runs).validate()
+
+
+def test_continuous_schedule_needs_one_active_run():
+    with pytest.raises(DefinitionError) as caught:
+        parse_sidecar('{"schedule": "@continuous"}', "w.dag.json")
+    assert "INVALID_SIDECAR schedule \"@continuous\" needs \"max_active_runs\": 1" in str(caught.value)
+
+
+@pytest.mark.parametrize("schedule", ["not a cron", "61 * * * *", "@reboot", "", 5])
+def test_a_schedule_airflow_would_reject_is_located(schedule):
+    with pytest.raises(DefinitionError) as caught:
+        parse_sidecar('{\n  "tags": [],\n  "schedule": ' + json.dumps(schedule) + "\n}", "w.dag.json")
+    assert str(caught.value).startswith("w.dag.json:3:15: INVALID_SIDECAR schedule must be a cron expression or preset")
+
