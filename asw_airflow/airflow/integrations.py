@@ -11,11 +11,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterator
 
-from asw_airflow.engine.handlers import HandlerRegistry
+from asw_airflow.airflow.sidecar import CONNECTION_ID
+from asw_airflow.engine.handlers import HandlerRegistry, TaskHandler
 
 if TYPE_CHECKING:
+    from asw_airflow.resource import ResourceRef
     from asw_airflow.tencentcloud.client import Credentials, TencentCloudClient
 
 POLL_INTERVAL_EXTRA = "poll_interval"
@@ -35,26 +38,58 @@ def injected() -> bool:
     return _injected is not None
 
 
+@dataclass
+class BoundHandlers(HandlerRegistry):
+    """The handlers of one task execution: a registry, and a context manager that closes the client it owns.
+
+    Building handlers on a connection opens an httpx client; ``with handlers_for(id) as handlers``
+    closes it when the task is done. An injected registry is only delegated to, never closed.
+    """
+
+    client: TencentCloudClient | None = None
+    injected: HandlerRegistry | None = None
+
+    def resolve(self, resource: ResourceRef) -> TaskHandler:
+        return self.injected.resolve(resource) if self.injected is not None else super().resolve(resource)
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+
+    def __enter__(self) -> BoundHandlers:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
 def connection_client(connection_id: str) -> tuple[TencentCloudClient, float]:
-    """The client of the ``tencentcloud`` connection and its sync-run poll interval."""
+    """A new client of the ``tencentcloud`` connection (the caller closes it) and its sync-run poll interval.
+
+    The connection is read once: its extra gives the interval and the client alike.
+    """
     from asw_airflow.tencentcloud.hook import TencentCloudHook
     from asw_airflow.tencentcloud.integrations import DEFAULT_POLL_INTERVAL
 
     hook = TencentCloudHook(connection_id)
-    interval = hook.get_connection(connection_id).extra_dejson.get(POLL_INTERVAL_EXTRA)
-    return hook.get_conn(), float(interval) if interval else DEFAULT_POLL_INTERVAL
+    connection = hook.get_connection(connection_id)
+    interval = connection.extra_dejson.get(POLL_INTERVAL_EXTRA)
+    return hook._client_from(connection), float(interval) if interval else DEFAULT_POLL_INTERVAL
 
 
-def handlers_for(connection_id: str) -> HandlerRegistry:
-    """The injected registry, else handlers bound to the ``tencentcloud`` connection ``connection_id``."""
+def handlers_for(connection_id: str) -> BoundHandlers:
+    """The injected registry, else handlers bound to the ``tencentcloud`` connection ``connection_id``.
+
+    Use it as ``with handlers_for(id) as handlers``: leaving the block closes the connection's client.
+    """
     if _injected is not None:
-        return _injected
+        return BoundHandlers(injected=_injected)
     from asw_airflow.tencentcloud.integrations import register_tencentcloud_handlers
 
     client, interval = connection_client(connection_id)
-    registry = HandlerRegistry()
-    register_tencentcloud_handlers(registry, client, poll_interval=interval)
-    return registry
+    handlers = BoundHandlers(client=client)
+    register_tencentcloud_handlers(handlers, client, poll_interval=interval)
+    return handlers
 
 
 def connection_env(
@@ -62,8 +97,13 @@ def connection_env(
 ) -> dict[str, str]:
     """``AIRFLOW_CONN_<ID>`` for a Tencent Cloud reached at ``endpoint``: how a CLI run hands Airflow its cloud.
 
+    The name is Airflow's own lookup key, ``AIRFLOW_CONN_`` + the id upper-cased with ``-`` and
+    ``.`` kept: a process environment holds it although a shell cannot export it. Ids Airflow
+    would not accept (anything but letters, digits, ``_``, ``-``, ``.``) are refused here.
     The value holds the secret key: put it in a process environment, never print it.
     """
+    if not CONNECTION_ID.fullmatch(connection_id):
+        raise ValueError(f"connection id {connection_id!r} is not a valid Airflow connection id: use letters, digits, '_', '-' and '.'")
     extra: dict[str, Any] = {"region": region}
     if endpoint:
         extra["endpoint"] = endpoint

@@ -8,6 +8,7 @@ is STANDARD and runs only when triggered.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -19,6 +20,8 @@ SIDECAR_SUFFIX = ".dag.json"
 INVALID_SIDECAR = "INVALID_SIDECAR"
 DEFAULT_CONNECTION_ID = "tencentcloud_default"
 DEFAULT_START_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)
+CONNECTION_ID = re.compile(r"[\w.-]{1,250}")
+"""An id Airflow accepts as a key (its ``validate_key``), so ``AIRFLOW_CONN_<ID>`` can carry it."""
 
 
 @dataclass(frozen=True)
@@ -90,7 +93,7 @@ _FIELDS: dict[str, tuple[Any, str]] = {
     "catchup": (lambda v: isinstance(v, bool), "true or false"),
     "input": (lambda v: True, "any JSON value"),
     "tags": (lambda v: isinstance(v, list) and all(_string(t) for t in v), "an array of non-empty strings"),
-    "connection_id": (_string, "the id of a tencentcloud Airflow connection"),
+    "connection_id": (lambda v: isinstance(v, str) and bool(CONNECTION_ID.fullmatch(v)), "the id of a tencentcloud Airflow connection (letters, digits, '_', '-', '.')"),
     "max_active_runs": (_positive, "a positive integer"),
     "owner": (_string, "a non-empty string"),
     "description": (lambda v: v is None or isinstance(v, str), "a string"),

@@ -47,3 +47,9 @@ def test_a_schedule_airflow_would_reject_is_located(schedule):
         parse_sidecar('{\n  "tags": [],\n  "schedule": ' + json.dumps(schedule) + "\n}", "w.dag.json")
     assert str(caught.value).startswith("w.dag.json:3:15: INVALID_SIDECAR schedule must be a cron expression or preset")
 
+
+def test_a_connection_id_airflow_cannot_look_up_is_located():
+    assert parse_sidecar('{"connection_id": "my-cloud.v2"}').connection_id == "my-cloud.v2"
+    with pytest.raises(DefinitionError) as caught:
+        parse_sidecar('{"connection_id": "my cloud"}', "w.dag.json")
+    assert str(caught.value).startswith("w.dag.json:1:19: INVALID_SIDECAR connection_id must be the id of a tencentcloud")
