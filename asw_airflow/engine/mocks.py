@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from asw_airflow.diagnostics import DefinitionError
 from asw_airflow.engine.handlers import HandlerRegistry, TaskInvocation
+from asw_airflow.loader import load_value
 from asw_airflow.semantics.errors import RUNTIME, StatesError
 
 KINDS = ("scf", "asw", "api")
@@ -114,8 +116,8 @@ def mock_registry(config: Mapping[str, Any], case: str, machine: str | None = No
 def load_mock_file(path: str | Path, case: str, machine: str | None = None) -> HandlerRegistry:
     """``mock_registry`` for a JSON file; ``OSError`` and ``MockConfigError`` tell the caller what is wrong."""
     try:
-        config = json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+        config = load_value(Path(path).read_bytes(), str(path))
+    except DefinitionError as exc:
         raise MockConfigError(f"{path} is not valid JSON: {exc}") from None
     if not isinstance(config, Mapping):
         raise MockConfigError(f"{path} must hold a JSON object with StateMachines and MockedResponses")

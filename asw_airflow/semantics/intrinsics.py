@@ -19,6 +19,8 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from asw_airflow.diagnostics import DefinitionError
+from asw_airflow.loader import load_value
 from asw_airflow.semantics.errors import INTRINSIC_FAILURE, ExpressionError, StatesError
 from asw_airflow.semantics.paths import Path, compact_json, compile_path
 from asw_airflow.semantics.scope import Scope
@@ -201,9 +203,9 @@ def _string_to_json(args: list[Any]) -> Any:
     if not text:
         return None
     try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise _fail("StringToJson", f"{text!r} is not valid JSON ({exc})") from exc
+        return load_value(text)
+    except DefinitionError as exc:  # strict: NaN, Infinity and duplicate keys are not JSON either
+        raise _fail("StringToJson", f"{text!r} is not valid JSON ({exc.diagnostics[0].message})") from exc
 
 
 def _json_to_string(args: list[Any]) -> str:

@@ -8,6 +8,7 @@ value and is kept.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -17,11 +18,19 @@ import uuid
 from dataclasses import dataclass, field as dataclass_field
 from typing import Any, Callable
 
-import jsonata
-from jsonata.utils import Utils
-
+from asw_airflow.loader import load_value
 from asw_airflow.semantics.errors import QUERY_EVALUATION_ERROR, ExpressionError, StatesError
 from asw_airflow.semantics.templates import copy_json
+
+
+@functools.cache
+def _library() -> Any:
+    """jsonata-python, imported on first use: DAG parsing of workflows without JSONata never pays for it
+    (and never gets its process-wide ``sys.setrecursionlimit(10000)``)."""
+    import jsonata
+    import jsonata.utils
+
+    return jsonata
 
 OPEN, CLOSE = "{%", "%}"
 _HASHES = {"MD5": "md5", "SHA-1": "sha1", "SHA-256": "sha256", "SHA-384": "sha384", "SHA-512": "sha512"}
@@ -88,8 +97,8 @@ def _parse(text: Any) -> Any:
         return None
     if not isinstance(text, str):
         raise ValueError("$parse expects a JSON string")
-    parsed = json.loads(text)
-    return Utils.NULL_VALUE if parsed is None else parsed
+    parsed = load_value(text)
+    return _library().utils.Utils.NULL_VALUE if parsed is None else parsed
 
 
 def _eval_disabled(*args: Any) -> Any:
@@ -112,7 +121,7 @@ _AWS_FUNCTIONS: dict[str, Callable[..., Any]] = {
 
 def _for_jsonata(value: Any) -> Any:
     """A top-level binding of JSON null must be JSONata null, not undefined."""
-    return Utils.NULL_VALUE if value is None else value
+    return _library().utils.Utils.NULL_VALUE if value is None else value
 
 
 @dataclass(eq=False)
@@ -132,13 +141,13 @@ class JsonataExpression:
         frame = {name: _for_jsonata(value) for name, value in bindings.items()}
         try:
             with self._lock:  # jsonata-python keeps per-call state on the instance and a thread-local
-                jsonata.Jsonata.CURRENT.jsonata = self._compiled
+                _library().Jsonata.CURRENT.jsonata = self._compiled
                 result = self._compiled.evaluate(None, frame)
         except Exception as exc:  # the library raises JException, ValueError, TypeError...
             raise StatesError(QUERY_EVALUATION_ERROR, self._cause(f"failed: {exc}", field)) from exc
         if result is None:
             raise StatesError(QUERY_EVALUATION_ERROR, self._cause("returned nothing (undefined).", field))
-        return Utils.convert_nulls(result)
+        return _library().utils.Utils.convert_nulls(result)
 
     def _cause(self, what: str, field: str | None) -> str:
         where = f" specified for the field '{field}'" if field else ""
@@ -153,7 +162,7 @@ def compile_jsonata(text: str) -> JsonataExpression:
     if not body:
         raise ExpressionError("the JSONata expression between '{%' and '%}' is empty")
     try:
-        compiled = jsonata.Jsonata(body)
+        compiled = _library().Jsonata(body)
     except Exception as exc:  # jsonata-python reports syntax errors as JException
         raise ExpressionError(f"invalid JSONata expression {body!r}: {exc}") from exc
     if compiled.get_errors():

@@ -21,7 +21,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Callable, Generator, Mapping, TypeVar
 
+from asw_airflow.diagnostics import DefinitionError
 from asw_airflow.engine.handlers import HandlerRegistry, TaskInvocation
+from asw_airflow.loader import load_value
 from asw_airflow.resource import ResourceRef, parse_resource
 from asw_airflow.semantics.errors import RUNTIME, TASK_FAILED, TIMEOUT, StatesError
 from asw_airflow.tencentcloud.client import TencentCloudClient, TencentCloudError, normalize_region
@@ -129,8 +131,8 @@ def _function_output(ret_msg: str | None) -> Any:
     if ret_msg is None:
         return None
     try:
-        return json.loads(ret_msg)
-    except ValueError:
+        return load_value(ret_msg)
+    except DefinitionError:  # not JSON (or NaN and the like, which JSON cannot carry on): the string itself
         return ret_msg
 
 

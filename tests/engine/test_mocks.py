@@ -61,3 +61,6 @@ def test_load_mock_file(tmp_path) -> None:
     path.write_text("{nope")
     with pytest.raises(MockConfigError, match="not valid JSON"):
         load_mock_file(path, "Flaky")
+    path.write_text('{"StateMachines": {}, "StateMachines": {}}')
+    with pytest.raises(MockConfigError, match="DUPLICATE_JSON_KEY"):
+        load_mock_file(path, "Flaky")

@@ -146,7 +146,7 @@ def test_string_to_json(text, expected):
     assert run("States.StringToJson($.s)", {"s": text}) == expected
 
 
-@pytest.mark.parametrize("value", ["{not json", 5])
+@pytest.mark.parametrize("value", ["{not json", 5, "NaN", "[1e999]", '{"a": 1, "a": 2}'])
 def test_string_to_json_failures(value):
     assert fails("States.StringToJson($.s)", {"s": value}).error == "States.IntrinsicFailure"
 

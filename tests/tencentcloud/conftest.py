@@ -14,6 +14,7 @@ from asw_airflow.tencentcloud.emulator import DEFAULT_SECRET_ID, DEFAULT_SECRET_
 FUNCTIONS = {
     "echo": "def main_handler(event, context):\n    return {'event': event, 'function': context['function_name']}\n",
     "greeting": "def main_handler(event, context):\n    return 'hello ' + event.get('name', 'world')\n",
+    "verbatim": "def main_handler(event, context):\n    return event['text']\n",
     "boom": "def main_handler(event, context):\n    raise ValueError('bad input: ' + str(event.get('n')))\n",
     "slow": "import time\n\ndef main_handler(event, context):\n    time.sleep(event.get('seconds', 5))\n    return 'done'\n",
     # Appends a line to ``event["file"]`` per run: tests count runs without racing a thread.

@@ -54,6 +54,8 @@ def test_scf_request_response_returns_parsed_value(run_task):
 
 def test_scf_request_response_keeps_non_json_string(run_task):
     assert run_task("scf:Invoke/greeting", {"name": "bo"}) == "hello bo"
+    assert run_task("scf:Invoke/verbatim", {"text": "[1, 2]"}) == [1, 2]
+    assert run_task("scf:Invoke/verbatim", {"text": "NaN"}) == "NaN", "NaN is not JSON: the string stays"
 
 
 def test_scf_raising_function_is_task_failed_with_its_message(run_task):
