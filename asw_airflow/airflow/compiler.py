@@ -322,7 +322,8 @@ def build_dag(machine: Machine, *, dag_id: str, workflow_name: str, settings: Si
                 region=machine,
                 members=list(machine.states),
                 task_display_name=f"{workflow_name} (EXPRESS, engine)",
-                # ASW Express: at most five minutes, at-least-once (a failed attempt runs again).
+                # ASW Express: at most five minutes, at-least-once (a failed attempt runs again). The
+                # engine's 300 s deadline fails the run with States.Timeout; execution_timeout is a backstop.
                 execution_timeout=EXPRESS_TIMEOUT,
                 retries=EXPRESS_RETRIES,
                 retry_delay=timedelta(seconds=1),

@@ -111,9 +111,16 @@ class Deadline:
         return min(moment, self.at)
 
 
+EXPRESS_TIMEOUT_SECONDS = 300
+"""ASW runs an EXPRESS execution for five minutes at most."""
+
+
 def execution_timeout(machine: Machine) -> int | None:
-    """The execution's time limit in seconds: its TimeoutSeconds, None when unlimited."""
-    return machine.timeout_seconds
+    """The execution's time limit in seconds: its TimeoutSeconds, at most five minutes for EXPRESS; None when unlimited."""
+    seconds = machine.timeout_seconds
+    if machine.workflow_type == "EXPRESS":
+        return EXPRESS_TIMEOUT_SECONDS if seconds is None else min(seconds, EXPRESS_TIMEOUT_SECONDS)
+    return seconds
 
 
 def execution_deadline(started: datetime, seconds: int | None) -> Deadline | None:

@@ -57,3 +57,11 @@ def test_a_loop_run_on_the_engine_times_out_with_the_dag_run():
         },
     }
     _assert_timed_out(*run_both(definition, {"stop": False}))
+
+
+def test_express_five_minute_limit_holds_on_both(monkeypatch):
+    from asw_airflow.semantics import steps
+
+    monkeypatch.setattr(steps, "EXPRESS_TIMEOUT_SECONDS", 1)  # five minutes, scaled down
+    definition = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 3, "End": True}}}
+    _assert_timed_out(*run_both(definition, {}, workflow_type="EXPRESS"))

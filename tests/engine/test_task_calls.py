@@ -100,3 +100,13 @@ def test_a_task_call_is_cut_at_the_execution_deadline() -> None:
     result = run_execution(build_machine(definition), {}, handlers=_handlers(lambda call: clock.sleep(60)), clock=clock)
     assert (result.status, result.error) == ("FAILED", "States.Timeout")
     assert "state machine's TimeoutSeconds (10 s)" in (result.cause or "")
+
+
+def test_an_express_execution_times_out_after_five_minutes() -> None:
+    waiting = {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 400, "End": True}}}
+    express = run_execution(build_machine(waiting, workflow_type="EXPRESS"), {}, clock=VirtualClock(START))
+    assert (express.status, express.error) == ("FAILED", "States.Timeout")
+    assert "(300 s)" in (express.cause or "")
+    assert run_execution(build_machine(waiting), {}, clock=VirtualClock(START)).status == "SUCCEED"
+    shorter = build_machine({**waiting, "TimeoutSeconds": 100}, workflow_type="EXPRESS")
+    assert "(100 s)" in (run_execution(shorter, {}, clock=VirtualClock(START)).cause or "")
