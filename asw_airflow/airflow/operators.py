@@ -13,6 +13,7 @@ deferral, so no worker slot is held while waiting. So is a Wait, and a sync-run 
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, Sequence
@@ -36,6 +37,7 @@ from asw_airflow.semantics.dataflow import Frame, enter_state, make_context, tim
 from asw_airflow.semantics.errors import RUNTIME, StatesError
 
 if TYPE_CHECKING:
+    from asw_airflow.engine import handlers
     from asw_airflow.engine.suspension import Suspension
 
 ERROR_KEY = "asw_error"
@@ -292,9 +294,33 @@ class TaskOperator(StateOperator):
     task reads the job's result from the trigger event instead of invoking again. The Task's
     TimeoutSeconds is the trigger's deadline: past it the job is stopped and the try fails
     with States.Timeout, which Retry and Catch see as on the engine.
+
+    Killing the task (:meth:`on_kill`) stops what it is running: a job it has started, and an
+    inline call through its cancel signal. A deferred task gets no kill signal (see docs).
     """
 
     ui_color = "#d6e9ff"
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._job: dict[str, Any] | None = None
+        self._invocation: handlers.TaskInvocation | None = None
+
+    def on_kill(self) -> None:
+        """Stopping the task stops its sync-run job, as the hand-written Tencent Cloud operators do."""
+        if self._invocation is not None:
+            self._invocation.cancelled.set()
+        if self._job is None:
+            return
+        from asw_airflow.airflow.integrations import connection_client
+        from asw_airflow.tencentcloud.integrations import cancel
+
+        try:
+            client, _ = connection_client(self.connection_id)
+            with client:
+                cancel(client, self._job)
+        except Exception as exc:  # the kill goes on; say what may still be running
+            self.log.warning("Could not stop Tencent Cloud job %s: %s", self._job, exc)
 
     def step(self, context: Any, value: Any, frame: Frame, tried: Attempt) -> steps.StepOutcome:
         from asw_airflow.airflow import integrations
@@ -314,8 +340,10 @@ class TaskOperator(StateOperator):
             attempt=tried.retry_count,
             timeout_seconds=timeout,
         )
-        resolve = lambda: integrations.handlers_for(self.connection_id).resolve(state.resource)  # noqa: E731
-        result = steps.invoke_task(state, invocation, resolve, RealClock().run, self.deadline(context), _now)
+        self._invocation = invocation
+        with contextlib.ExitStack() as stack:  # closes the connection's client; opening it may fail the Task
+            resolve = lambda: stack.enter_context(integrations.handlers_for(self.connection_id)).resolve(state.resource)  # noqa: E731
+            result = steps.invoke_task(state, invocation, resolve, RealClock().run, self.deadline(context), _now)
         return steps.task_output(state, value, result, frame)
 
     def start_job(self, context: Any, payload: Any, frame: Frame, tried: Attempt, timeout: int | None) -> None:
@@ -337,6 +365,7 @@ class TaskOperator(StateOperator):
             raise
         except Exception as exc:  # a missing connection or credentials is the Task's failure, as on the engine
             raise steps.task_failure(exc) from exc
+        self._job = handle
         self.log.info("State %r started sync-run job %s; deferring until it ends", self.state_name, handle)
         trigger = TencentCloudJobTrigger(handle, self.connection_id, interval, resume=tried.to_json(), deadline=deadline)
         self.defer(trigger=trigger, method_name="resume_job")
@@ -589,16 +618,17 @@ def run_region(
 
     calls_out = any(isinstance(state, TaskState) for state in region.walk())
     carried = dict(variables if resume is None else resume.variables)
-    result = run_execution(
-        region,
-        value,
-        context=execution_context(context, operator.workflow_name, operator.role_arn),
-        handlers=handlers_for(operator.connection_id) if calls_out else None,
-        variables=carried,
-        suspend=suspend,
-        resume=resume,
-        deadline=operator.deadline(context),
-    )
+    with handlers_for(operator.connection_id) if calls_out else contextlib.nullcontext() as handlers:
+        result = run_execution(
+            region,
+            value,
+            context=execution_context(context, operator.workflow_name, operator.role_arn),
+            handlers=handlers,
+            variables=carried,
+            suspend=suspend,
+            resume=resume,
+            deadline=operator.deadline(context),
+        )
     if result.suspension is not None:
         from asw_airflow.airflow.triggers import StateTimerTrigger
 

@@ -43,3 +43,39 @@ def test_a_missing_connection_is_task_failed_not_an_airflow_crash():
     result = run_dag(dag, {})
     assert result.status == "SUCCEED"
     assert result.output["error"]["Error"] == "States.TaskFailed"
+
+
+class _Client:
+    def __enter__(self) -> "_Client":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        pass
+
+
+def test_killing_a_task_stops_the_job_it_started(monkeypatch):
+    from types import SimpleNamespace
+
+    import pytest
+    from airflow.sdk.exceptions import TaskDeferred
+
+    from asw_airflow.airflow import integrations
+    from asw_airflow.airflow.operators import Attempt, TaskOperator
+    from asw_airflow.ir import build_machine
+    from asw_airflow.semantics.dataflow import Frame
+    from asw_airflow.tencentcloud import integrations as cloud
+
+    cancelled: list[dict] = []
+    monkeypatch.setattr(integrations, "connection_client", lambda connection_id: (_Client(), 1.0))
+    monkeypatch.setattr(cloud, "start", lambda client, resource, payload, execution_name: {"job": execution_name})
+    monkeypatch.setattr(cloud, "cancel", lambda client, handle: cancelled.append(handle))
+    sync = {"Type": "Task", "Resource": SCF.replace("Invoke/", "Invoke.sync/") + "fn", "End": True}
+    machine = build_machine({"StartAt": "T", "States": {"T": sync}})
+    operator = TaskOperator(task_id="t", state=machine.states["T"], workflow_name="wf", connection_id="tencentcloud_default")
+    context = {"dag_run": SimpleNamespace(start_date=None), "ti": SimpleNamespace(map_index=-1)}
+    frame = Frame({"Execution": {"Id": "wf:run"}}, {})
+    with pytest.raises(TaskDeferred):
+        operator.start_job(context, {}, frame, Attempt("2024-01-01T00:00:00Z"), None)
+    operator.on_kill()
+    assert len(cancelled) == 1 and cancelled[0]["job"]
+
