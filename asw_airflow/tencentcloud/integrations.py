@@ -354,21 +354,37 @@ def _execution_name(invocation: TaskInvocation) -> str:
     return child_execution_name(parent, invocation.state_name, invocation.attempt, item)
 
 
+def _pause(invocation: TaskInvocation, sleep: Callable[[float], None] | None) -> Callable[[float], None]:
+    """A sleep between polls that ends the wait (and so cancels the job) once the caller gave up."""
+
+    def pause(delay: float) -> None:
+        if sleep is None:
+            stopped = invocation.cancelled.wait(delay)
+        else:
+            sleep(delay)
+            stopped = invocation.cancelled.is_set()
+        if stopped:
+            raise StatesError(TIMEOUT, f"the caller stopped waiting for state {invocation.state_name!r}'s job")
+
+    return pause
+
+
 def register_tencentcloud_handlers(
     registry: HandlerRegistry,
     client: TencentCloudClient,
     *,
     poll_interval: float = DEFAULT_POLL_INTERVAL,
     poll_jitter: float = DEFAULT_POLL_JITTER,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], None] | None = None,
     rng: random.Random | None = None,
 ) -> None:
     """Register engine handlers for ``scf``, ``asw`` and ``api`` resources.
 
-    A sync-run polls every ``poll_interval * (1 + uniform(0, poll_jitter))`` seconds through
-    ``sleep``. Exceeding the Task's ``timeout_seconds`` raises ``States.Timeout``; on that, on a
-    polling failure, or on any exception out of ``sleep`` (how an engine stops a run) the job is
-    cancelled first, so stopping the parent stops the child.
+    A sync-run polls every ``poll_interval * (1 + uniform(0, poll_jitter))`` seconds, waiting on
+    the invocation's ``cancelled`` signal (or through ``sleep``, for tests). Exceeding the Task's
+    ``timeout_seconds`` raises ``States.Timeout``; on that, on a polling failure, or when the caller
+    gives up on the call (its timeout, a stopped run, a killed task) the job is cancelled first, so
+    stopping the parent stops the child.
     """
 
     def handle(invocation: TaskInvocation) -> Any:
@@ -377,7 +393,7 @@ def register_tencentcloud_handlers(
             return request_response(client, ref, invocation.payload, timeout_seconds=invocation.timeout_seconds)
         job = start(client, ref, invocation.payload, execution_name=_execution_name(invocation))
         return wait_for(
-            client, job, poll_interval=poll_interval, poll_jitter=poll_jitter, sleep=sleep,
+            client, job, poll_interval=poll_interval, poll_jitter=poll_jitter, sleep=_pause(invocation, sleep),
             timeout_seconds=invocation.timeout_seconds, rng=rng,
         )
 

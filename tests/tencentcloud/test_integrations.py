@@ -282,3 +282,20 @@ def test_wait_for_counts_slow_status_calls_toward_the_timeout(client, tmp_path):
     assert len(sleeps) == 1 and sum(sleeps) < 15
     status = client.call("scf", "GetAsyncEventStatus", {"InvokeRequestId": handle["InvokeRequestId"]})["Result"]
     assert status["Status"] == "ABORTED"
+
+
+def test_a_caller_giving_up_stops_the_sync_run_poll_and_cancels_the_job(client, tmp_path):
+    gate = tmp_path / "gate"
+    registry = HandlerRegistry()
+    register_tencentcloud_handlers(registry, client, poll_interval=0.01)
+    ref = parse_resource(QRN + "scf:Invoke.sync/gated")
+    invocation = TaskInvocation(ref, {"gate": str(gate)}, CONTEXT, "GivenUp")
+    invocation.cancelled.set()  # the engine timed the call out, or the Airflow task was killed
+    try:
+        with pytest.raises(StatesError) as info:
+            registry.resolve(ref)(invocation)
+        assert info.value.error == "States.Timeout"
+        events = client.call("scf", "ListAsyncEvents", {"FunctionName": "gated"})["EventList"]
+        assert "ABORTED" in [e["Status"] for e in events]
+    finally:
+        gate.touch()
