@@ -152,12 +152,20 @@ class StateOperator(BaseOperator):
             return self.iteration["output"], self.iteration.get("vars", {}), self.state_name
         if not self.sources:
             return execution_input(context), {}, self.state_name
-        task_ids = [task_id for task_id, _ in self.sources]
-        found = context["ti"].xcom_pull(task_ids=task_ids, map_indexes=_map_index(context))
-        for (_, wanted), env in zip(self.sources, found):
+        sources = self.sources if len(self.sources) == 1 else self._sources_that_ran(context)
+        found = context["ti"].xcom_pull(task_ids=[task_id for task_id, _ in sources], map_indexes=_map_index(context))
+        for (_, wanted), env in zip(sources, found):
             if env is not None and env.get("next") == wanted:
                 return env["output"], env.get("vars", {}), wanted or self.state_name
         raise AirflowSkipException(f"state {self.state_name!r} was not chosen by its predecessor")
+
+    def _sources_that_ran(self, context: Any) -> list[list[Any]]:
+        """A join's predecessors that succeeded: pulling a skipped branch's missing XCom logs an error."""
+        ti, run = context["ti"], context["dag_run"]
+        task_ids = sorted({task_id for task_id, _ in self.sources})
+        states = ti.get_task_states(dag_id=run.dag_id, map_index=_map_index(context), task_ids=task_ids, run_ids=[run.run_id])
+        succeeded = {task_id for task_id, state in states.get(run.run_id, {}).items() if state == "success"}
+        return [source for source in self.sources if source[0] in succeeded]
 
     def frame(self, context: Any, variables: dict[str, Any], entered: str, retry_count: int | None = None) -> Frame:
         ctx = enter_state(execution_context(context, self.workflow_name, self.role_arn), self.state_name, entered, retry_count)
