@@ -38,6 +38,7 @@ from asw_airflow.semantics.errors import RUNTIME, StatesError
 
 if TYPE_CHECKING:
     from asw_airflow.engine import handlers
+    from asw_airflow.engine.interpreter import Execution
     from asw_airflow.engine.suspension import Suspension
 
 ERROR_KEY = "asw_error"
@@ -438,7 +439,24 @@ class _Collector(StateOperator):
         return errors
 
 
-class MapItemsOperator(StateOperator):
+class EngineRunner(StateOperator):
+    """An operator that may run part of the workflow on the in-process engine (:func:`run_region`).
+
+    Killing the task (:meth:`on_kill`) stops that execution, as it stops a native Task's job:
+    the run ends TERMINATED at its next state and a Task call in flight is told to cancel.
+    """
+
+    _execution: Execution | None = None
+
+    def on_kill(self) -> None:
+        """Stop the running engine execution; a handler polling a sync-run job cancels that job."""
+        execution = self._execution
+        if execution is not None:
+            self.log.info("Task killed: stopping its engine execution")
+            execution.stop()
+
+
+class MapItemsOperator(EngineRunner):
     """A Map's head: the iteration inputs (ItemsPath, ItemSelector with ``$$.Map.Item``) to expand over.
 
     Airflow fails a task that returns more than ``[core] max_map_length`` items to expand; past
@@ -577,7 +595,7 @@ class ParallelJoinOperator(_Collector):
 # --- regions run on the engine, and the final output -------------------------------------------
 
 
-class EngineRegionOperator(StateOperator):
+class EngineRegionOperator(EngineRunner):
     """Runs a set of states on the in-process engine: an EXPRESS workflow, a loop, a nested Map.
 
     The region leaves through stub states that report which outside state comes next, so the
@@ -606,7 +624,7 @@ class EngineRegionOperator(StateOperator):
 
 
 def run_region(
-    operator: StateOperator,
+    operator: EngineRunner,
     context: Any,
     region: Machine,
     value: Any,
@@ -622,12 +640,12 @@ def run_region(
     the task defers (to ``resume_region``) when the engine stops at a Wait or Retry delay.
     """
     from asw_airflow.airflow.integrations import handlers_for
-    from asw_airflow.engine.interpreter import run_execution
+    from asw_airflow.engine.interpreter import Execution
 
     calls_out = any(isinstance(state, TaskState) for state in region.walk())
     carried = dict(variables if resume is None else resume.variables)
     with handlers_for(operator.connection_id) if calls_out else contextlib.nullcontext() as handlers:
-        result = run_execution(
+        operator._execution = Execution(
             region,
             value,
             context=execution_context(context, operator.workflow_name, operator.role_arn),
@@ -637,6 +655,12 @@ def run_region(
             resume=resume,
             deadline=operator.deadline(context),
         )
+        try:
+            result = operator._execution.run()
+        finally:
+            operator._execution = None
+    if result.status == "TERMINATED":
+        raise AirflowFailException("The task was killed: its engine execution stopped")
     if result.suspension is not None:
         from asw_airflow.airflow.triggers import StateTimerTrigger
 

@@ -10,6 +10,7 @@ with a :class:`Suspension` instead of sleeping; ``resume`` continues from one.
 
 from __future__ import annotations
 
+import threading
 import uuid
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -118,7 +119,8 @@ def default_context(
 
 
 class Execution:
-    """One run of a machine; ``stop()`` from another thread ends it as TERMINATED at the next state."""
+    """One run of a machine; ``stop()`` from another thread ends it as TERMINATED at the next state
+    and sets ``cancelled`` on the Task calls in flight, so a handler that waits stops waiting."""
 
     def __init__(
         self,
@@ -149,6 +151,8 @@ class Execution:
         self._context = dict(context) if context is not None else None
         self._started = self.clock.now()
         self._stopped = _Cancel()
+        self._in_flight: dict[int, TaskInvocation] = {}  # by id(): a payload may be unhashable
+        self._in_flight_lock = threading.Lock()
         self._deadline = deadline
         self._pure: dict[int, bool] = {}
         self._suspend = suspend
@@ -163,7 +167,10 @@ class Execution:
         return self._context
 
     def stop(self) -> None:
-        self._stopped.set()
+        with self._in_flight_lock:
+            self._stopped.set()
+            for invocation in self._in_flight.values():
+                invocation.cancelled.set()
 
     def run(self) -> ExecutionResult:
         resume = self._resume
@@ -402,7 +409,15 @@ class Execution:
         timeout = steps.task_timeout(state, value, frame)
         invocation = TaskInvocation(state.resource, payload, frame.context, state.name, attempt, timeout)
         resolve = lambda: self.handlers.resolve(state.resource)  # noqa: E731
-        result = steps.invoke_task(state, invocation, resolve, self.clock.run, self._deadline, self.clock.now)
+        with self._in_flight_lock:  # a stop() from now on reaches this call
+            self._in_flight[id(invocation)] = invocation
+            if self._stopped.is_set():
+                invocation.cancelled.set()
+        try:
+            result = steps.invoke_task(state, invocation, resolve, self.clock.run, self._deadline, self.clock.now)
+        finally:
+            with self._in_flight_lock:
+                del self._in_flight[id(invocation)]
         return steps.task_output(state, value, result, frame, (size, None))
 
     # --- Map and Parallel -------------------------------------------------------------------

@@ -79,3 +79,52 @@ def test_killing_a_task_stops_the_job_it_started(monkeypatch):
     operator.on_kill()
     assert len(cancelled) == 1 and cancelled[0]["job"]
 
+
+
+def test_killing_an_engine_task_stops_its_execution_and_cancels_the_call_in_flight(handlers):
+    import threading
+    from types import SimpleNamespace
+
+    from airflow.sdk.exceptions import AirflowFailException
+    from tests.airflow.helpers import compile_definition
+
+    from asw_airflow.airflow.operators import EngineRegionOperator, run_region
+
+    calling = threading.Event()
+    calls: list[TaskInvocation] = []
+
+    def waits_until_cancelled(call: TaskInvocation) -> str:
+        calls.append(call)
+        calling.set()
+        call.cancelled.wait(30)
+        return "stopped"
+
+    handlers.register_kind("scf", waits_until_cancelled)
+    loop = {
+        "StartAt": "T",
+        "States": {
+            "T": {"Type": "Task", "Resource": SCF + "fn", "ResultPath": "$.r", "Next": "Again"},
+            "Again": {"Type": "Choice", "Choices": [{"Variable": "$.again", "BooleanEquals": True, "Next": "T"}], "Default": "Done"},
+            "Done": {"Type": "Pass", "End": True},
+        },
+    }
+    _, dag = compile_definition(loop)
+    (operator,) = [task for task in dag.tasks if isinstance(task, EngineRegionOperator)]
+    context = {"dag_run": SimpleNamespace(dag_id=dag.dag_id, run_id="r", start_date=None), "params": {}}
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            run_region(operator, context, operator._region, {"again": True}, {})
+        except BaseException as exc:
+            failures.append(exc)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    assert calling.wait(10)
+    operator.on_kill()
+    worker.join(10)
+    assert not worker.is_alive()
+    assert len(calls) == 1 and calls[0].cancelled.is_set()  # the loop did not call again
+    assert len(failures) == 1 and isinstance(failures[0], AirflowFailException)
+    assert "killed" in str(failures[0])
