@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterator
 
 from asw_airflow.airflow.sidecar import CONNECTION_ID
@@ -42,15 +43,34 @@ def injected() -> bool:
 class BoundHandlers(HandlerRegistry):
     """The handlers of one task execution: a registry, and a context manager that closes the client it owns.
 
-    Building handlers on a connection opens an httpx client; ``with handlers_for(id) as handlers``
-    closes it when the task is done. An injected registry is only delegated to, never closed.
+    The ``tencentcloud`` connection ``connection_id`` is opened on the first :meth:`resolve`, not
+    before: the engine resolves inside its Task step, so a missing connection or bad credentials
+    fail that Task with States.TaskFailed (which Retry and Catch see) rather than the Airflow
+    task; a later resolve (a Retry) tries again. ``with handlers_for(id) as handlers`` closes the
+    client when the task is done. An injected registry is only delegated to, never closed.
     """
 
-    client: TencentCloudClient | None = None
+    connection_id: str | None = None
     injected: HandlerRegistry | None = None
+    client: TencentCloudClient | None = None
+    _opening: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     def resolve(self, resource: ResourceRef) -> TaskHandler:
-        return self.injected.resolve(resource) if self.injected is not None else super().resolve(resource)
+        if self.injected is not None:
+            return self.injected.resolve(resource)
+        self._connect()
+        return super().resolve(resource)
+
+    def _connect(self) -> None:
+        """Open the connection once; nested Map iterations may resolve from several threads."""
+        with self._opening:
+            if self.client is not None or self.connection_id is None:
+                return
+            from asw_airflow.tencentcloud.integrations import register_tencentcloud_handlers
+
+            client, interval = connection_client(self.connection_id)
+            self.client = client
+            register_tencentcloud_handlers(self, client, poll_interval=interval)
 
     def close(self) -> None:
         if self.client is not None:
@@ -80,16 +100,12 @@ def connection_client(connection_id: str) -> tuple[TencentCloudClient, float]:
 def handlers_for(connection_id: str) -> BoundHandlers:
     """The injected registry, else handlers bound to the ``tencentcloud`` connection ``connection_id``.
 
-    Use it as ``with handlers_for(id) as handlers``: leaving the block closes the connection's client.
+    Use it as ``with handlers_for(id) as handlers``: the connection opens at the first resolve
+    (so its failure is the Task's) and leaving the block closes its client.
     """
     if _injected is not None:
         return BoundHandlers(injected=_injected)
-    from asw_airflow.tencentcloud.integrations import register_tencentcloud_handlers
-
-    client, interval = connection_client(connection_id)
-    handlers = BoundHandlers(client=client)
-    register_tencentcloud_handlers(handlers, client, poll_interval=interval)
-    return handlers
+    return BoundHandlers(connection_id=connection_id)
 
 
 def connection_env(

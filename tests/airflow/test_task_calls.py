@@ -128,3 +128,33 @@ def test_killing_an_engine_task_stops_its_execution_and_cancels_the_call_in_flig
     assert len(calls) == 1 and calls[0].cancelled.is_set()  # the loop did not call again
     assert len(failures) == 1 and isinstance(failures[0], AirflowFailException)
     assert "killed" in str(failures[0])
+
+
+def test_a_missing_connection_in_an_engine_task_is_task_failed_on_both():
+    from asw_airflow.airflow.compiler import build_dag
+    from asw_airflow.airflow.integrations import handlers_for
+    from asw_airflow.airflow.operators import EngineRegionOperator
+    from asw_airflow.airflow.runner import run_dag
+    from asw_airflow.airflow.sidecar import Sidecar
+    from asw_airflow.engine.interpreter import run_execution
+    from asw_airflow.ir import build_machine
+
+    catcher = [{"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.error", "Next": "Caught"}]
+    loop = {
+        "StartAt": "T",
+        "States": {
+            "T": {"Type": "Task", "Resource": SCF + "fn", "Catch": catcher, "Next": "Again"},
+            "Again": {"Type": "Choice", "Choices": [{"Variable": "$.again", "BooleanEquals": True, "Next": "T"}], "Default": "Done"},
+            "Done": {"Type": "Pass", "End": True},
+            "Caught": {"Type": "Pass", "Result": "caught", "ResultPath": "$.by", "End": True},
+        },
+    }
+    machine = build_machine(loop, name="missing_connection_loop")
+    dag = build_dag(machine, dag_id="missing_connection_loop", workflow_name="missing_connection_loop", settings=Sidecar(connection_id="no_such_connection"))
+    assert any(isinstance(task, EngineRegionOperator) for task in dag.tasks)
+    airflow = run_dag(dag, {"again": True})
+    with handlers_for("no_such_connection") as handlers:
+        engine = run_execution(machine, {"again": True}, handlers=handlers)
+    assert airflow.status == engine.status == "SUCCEED", (airflow.error, airflow.cause)
+    assert airflow.output["by"] == engine.output["by"] == "caught"
+    assert airflow.output["error"]["Error"] == engine.output["error"]["Error"] == "States.TaskFailed"
