@@ -31,7 +31,6 @@ class TaskInvocation:
     state_name: str
     attempt: int = 0
     timeout_seconds: float | None = None
-    heartbeat_seconds: float | None = None
     cancelled: threading.Event = field(default_factory=threading.Event, compare=False, repr=False)
 
 

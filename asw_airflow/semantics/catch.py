@@ -24,14 +24,13 @@ class Catcher:
     state input; the default ``$`` replaces the input with it, None (``"ResultPath": null``)
     discards it so the state input passes through unchanged. ``output`` (JSONata) and ``assign``
     are the ``Output`` and ``Assign`` as written; the IR swaps in their compiled templates, which
-    ``steps.catch_output`` renders. ``has_output`` tells an absent ``Output`` from ``"Output": null``.
+    ``steps.catch_output`` renders.
     """
 
     error_equals: tuple[str, ...]
     next: str
     result_path: ReferencePath | None = field(default=_WHOLE_INPUT)
     output: Any = None
-    has_output: bool = False
     assign: Mapping[str, Any] | None = None
 
     @classmethod
@@ -49,7 +48,6 @@ class Catcher:
             next=next_state,
             result_path=_result_path(obj),
             output=obj.get("Output"),
-            has_output="Output" in obj,
             assign=assign,
         )
 

@@ -171,15 +171,13 @@ class ChoiceRule:
     """A compiled Choice rule. ``next`` is the ``Next`` of a top-level rule (None inside And/Or/Not).
 
     ``assign`` and ``output`` are the rule's ``Assign`` and (JSONata) ``Output`` as written; the IR
-    swaps in their compiled templates, which ``steps.run_choice`` renders. ``has_output`` tells an
-    absent ``Output`` from ``"Output": null``.
+    swaps in their compiled templates, which ``steps.run_choice`` renders.
     """
 
     query_language: str
     next: str | None = None
     assign: Mapping[str, Any] | None = None
     output: Any = None
-    has_output: bool = False
     _test: Callable[[Scope], bool] = field(default=_wrong_language, repr=False)
     _condition: Callable[[dict[str, Any]], bool] = field(default=_wrong_language, repr=False)
 
@@ -209,7 +207,7 @@ def _extras(rule: Mapping[str, Any]) -> dict[str, Any]:
     assign = rule.get("Assign")
     if assign is not None and not isinstance(assign, Mapping):
         raise ExpressionError(f"Assign must be an object of variable names, got {assign!r}")
-    return {"next": next_state, "assign": assign, "output": rule.get("Output"), "has_output": "Output" in rule}
+    return {"next": next_state, "assign": assign, "output": rule.get("Output")}
 
 
 def _compile_test(rule: Mapping[str, Any], nested: bool) -> Callable[[Scope], bool]:

@@ -3,6 +3,7 @@
 import threading
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -270,3 +271,26 @@ def test_tencent_map_documentation_example() -> None:
     result = run_execution(machine, data, handlers=_handlers(average))
     assert result.output == {"date": "2021-03-14T01:59:00Z", "detail": {"class": "No-01", "exam": [
         {"user": "susu", "score": 75}, {"user": "dudu", "score": 95}]}}
+
+
+def test_jsonata_output_null_is_kept_apart_from_an_absent_output() -> None:
+    """``"Output": null`` on a Catcher or Choice rule gives null; without Output the state's own output flows."""
+
+    def run(extra: dict) -> Any:
+        machine = build_machine({"QueryLanguage": "JSONata", "StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [{"Condition": "{% true %}", "Next": "F", **extra}]},
+            "F": {"Type": "Pass", "End": True}}})
+        return run_execution(machine, {"a": 1}).output
+
+    assert run({"Output": None}) is None
+    assert run({}) == {"a": 1}
+
+    def caught(extra: dict) -> Any:
+        machine = build_machine({"QueryLanguage": "JSONata", "StartAt": "P", "States": {
+            "P": {"Type": "Parallel", "Branches": [{"StartAt": "X", "States": {"X": {"Type": "Fail", "Error": "Boom"}}}],
+                  "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H", **extra}], "End": True},
+            "H": {"Type": "Pass", "End": True}}})
+        return run_execution(machine, {"a": 1}).output
+
+    assert caught({"Output": None}) is None
+    assert caught({})["Error"] == "Boom"

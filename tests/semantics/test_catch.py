@@ -44,13 +44,10 @@ def test_jsonata_output_and_assign_are_carried_raw() -> None:
             "Assign": {"lastError": "{% $states.errorOutput %}"},
         }
     )
-    assert catcher.has_output
     assert catcher.output == {"failed": "{% $states.errorOutput.Error %}"}
     assert catcher.assign == {"lastError": "{% $states.errorOutput %}"}
     plain = Catcher.from_definition({"ErrorEquals": ["States.ALL"], "Next": "H"})
-    assert (plain.has_output, plain.output, plain.assign) == (False, None, None)
-    null_output = Catcher.from_definition({"ErrorEquals": ["States.ALL"], "Next": "H", "Output": None})
-    assert null_output.has_output and null_output.output is None
+    assert (plain.output, plain.assign) == (None, None)
 
 
 def test_first_matching_catcher_wins() -> None:

@@ -393,8 +393,7 @@ def test_a_jsonata_condition_must_yield_a_boolean() -> None:
 
 def test_jsonata_rule_carries_output_and_assign() -> None:
     rule = compile_rule({"Condition": True, "Next": "A", "Output": None, "Assign": {"x": 1}})
-    assert (rule.has_output, rule.output, rule.assign) == (True, None, {"x": 1})
-    assert not compile_rule({"Condition": True, "Next": "A"}).has_output
+    assert (rule.output, rule.assign) == (None, {"x": 1})
 
 
 def test_rules_refuse_the_other_languages_evaluation() -> None:
