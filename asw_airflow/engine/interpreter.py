@@ -120,7 +120,16 @@ def default_context(
 
 class Execution:
     """One run of a machine; ``stop()`` from another thread ends it as TERMINATED at the next state
-    and sets ``cancelled`` on the Task calls in flight, so a handler that waits stops waiting."""
+    and sets ``cancelled`` on the Task calls in flight, so a handler that waits stops waiting.
+
+    ``variables`` are the top-level variables the run starts with; the dict is updated in place
+    with every top-level Assign, so a caller running part of a workflow (an Airflow engine task)
+    gets the variables it leaves with. With ``suspend``, a Wait or Retry delay of a top-level
+    state that has time left ends the run SUSPENDED instead of sleeping; ``resume`` (with
+    ``input`` ignored and ``variables`` from the suspension) continues it after that time.
+    ``deadline`` replaces the machine's own TimeoutSeconds deadline (an Airflow task running part
+    of a workflow times out with the whole DAG run).
+    """
 
     def __init__(
         self,
@@ -552,43 +561,10 @@ def _execution_part(context: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in context.items() if key not in ("State", "Map")}
 
 
-def run_execution(
-    machine: Machine,
-    input: Any,
-    *,
-    context: Mapping[str, Any] | None = None,
-    handlers: HandlerRegistry | None = None,
-    clock: Clock | None = None,
-    history: bool = False,
-    payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT,
-    listener: Listener | None = None,
-    variables: MutableMapping[str, Any] | None = None,
-    suspend: bool = False,
-    resume: Suspension | None = None,
-    deadline: steps.Deadline | None = None,
-) -> ExecutionResult:
+def run_execution(machine: Machine, input: Any, **options: Any) -> ExecutionResult:
     """Run ``machine`` on ``input`` to completion; never raises for workflow errors (see ``status``).
 
-    ``variables`` are the top-level variables the run starts with; the dict is updated in place
-    with every top-level Assign, so a caller running part of a workflow (an Airflow engine task)
-    gets the variables it leaves with. With ``suspend``, a Wait or Retry delay of a top-level
-    state that has time left ends the run SUSPENDED instead of sleeping; ``resume`` (with
-    ``input`` ignored and ``variables`` from the suspension) continues it after that time.
-    ``deadline`` replaces the machine's own TimeoutSeconds deadline (an Airflow task running part
-    of a workflow times out with the whole DAG run).
+    ``options`` are :class:`Execution`'s keywords, documented there.
     """
-    return Execution(
-        machine,
-        input,
-        context=context,
-        handlers=handlers,
-        clock=clock,
-        history=history,
-        payload_limit=payload_limit,
-        listener=listener,
-        variables=variables,
-        suspend=suspend,
-        resume=resume,
-        deadline=deadline,
-    ).run()
+    return Execution(machine, input, **options).run()
 
