@@ -94,7 +94,7 @@ def connection_client(connection_id: str) -> tuple[TencentCloudClient, float]:
     hook = TencentCloudHook(connection_id)
     connection = hook.get_connection(connection_id)
     interval = connection.extra_dejson.get(POLL_INTERVAL_EXTRA)
-    return hook._client_from(connection), float(interval) if interval else DEFAULT_POLL_INTERVAL
+    return hook.client_from(connection), float(interval) if interval else DEFAULT_POLL_INTERVAL
 
 
 def handlers_for(connection_id: str) -> BoundHandlers:

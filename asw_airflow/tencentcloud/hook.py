@@ -54,7 +54,8 @@ class TencentCloudHook(BaseHook):
             for name, spec in CONN_FIELDS.items()
         }
 
-    def _client_from(self, conn: Connection) -> TencentCloudClient:
+    def client_from(self, conn: Connection) -> TencentCloudClient:
+        """A client for an already fetched connection (callers that read the connection's extras once)."""
         extra = conn.extra_dejson
         api_versions = extra.get("api_versions") or {}
         if isinstance(api_versions, str):
@@ -76,14 +77,14 @@ class TencentCloudHook(BaseHook):
 
     @cached_property
     def client(self) -> TencentCloudClient:
-        return self._client_from(self.get_connection(self.tencentcloud_conn_id))
+        return self.client_from(self.get_connection(self.tencentcloud_conn_id))
 
     def get_conn(self) -> TencentCloudClient:
         return self.client
 
     async def aget_conn(self) -> TencentCloudClient:
         """The client for use in a trigger: reads the connection without blocking the event loop."""
-        return self._client_from(await self.aget_connection(self.tencentcloud_conn_id))
+        return self.client_from(await self.aget_connection(self.tencentcloud_conn_id))
 
     def test_connection(self) -> tuple[bool, str]:
         """Sign a cheap read-only call (SCF ListNamespaces) to prove the keys and endpoint work."""
