@@ -36,7 +36,7 @@ from asw_airflow.ir import (
 from asw_airflow.semantics import steps
 from asw_airflow.semantics.dataflow import DEFAULT_PAYLOAD_LIMIT, Frame, check_size, enter_state, make_context, timestamp
 from asw_airflow.semantics.errors import StatesError
-from asw_airflow.semantics.fast import fast_steps
+from asw_airflow.semantics.fast import Cancelled, compiled_machine, fast_steps
 from asw_airflow.semantics.scope import Scope
 
 Status = Literal["SUCCEED", "FAILED", "TERMINATED", "SUSPENDED"]
@@ -44,7 +44,7 @@ Listener = Callable[[str, str], None]
 """Called with ``(event category, state name)`` as states are entered and left (CLI progress)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ExecutionResult:
     """How an execution ended, in ASW's status words; ``history`` is empty unless it was recorded.
 
@@ -57,10 +57,6 @@ class ExecutionResult:
     cause: str | None = None
     history: list[dict[str, Any]] = field(default_factory=list)
     suspension: Suspension | None = None
-
-
-class _Terminated(Exception):
-    """Raised inside a run when the execution was stopped, or a sibling branch/iteration failed."""
 
 
 class _Suspended(Exception):
@@ -211,7 +207,7 @@ class Execution:
         except StatesError as error:
             self._record("ExecutionFailed", exception=error.to_output())
             return ExecutionResult("FAILED", None, error.error, error.cause, self._events())
-        except _Terminated:
+        except Cancelled:
             self._record("ExecutionTerminated")
             return ExecutionResult("TERMINATED", history=self._events())
         if recording:
@@ -236,7 +232,7 @@ class Execution:
         history, listener or deadline, the loop is :meth:`_run_fast`; this one also records and
         checks the clock. ``scope``: ``frame``'s scratch scope, when a caller runs many times in one frame.
         """
-        if self.listener is None and self.history is None and self._deadline is None:
+        if self._fast:
             return self._run_fast(machine, input, frame, cancel, size, scope or frame.scope(None), start)
         free = machine.context_free
         variables: MutableMapping[str, Any] = frame.variables  # type: ignore[assignment]
@@ -248,7 +244,7 @@ class Execution:
         value = input
         while name is not None:
             if cancel.is_set():
-                raise _Terminated
+                raise Cancelled
             if timed:
                 self._check_deadline()
             state = states[name]
@@ -264,23 +260,28 @@ class Execution:
             name = outcome.next
         return value, None
 
+    @property
+    def _fast(self) -> bool:
+        """Nothing to record and no deadline to check between states: blocks may run them."""
+        return self.listener is None and self.history is None and self._deadline is None
+
     def _run_fast(
         self, machine: Machine, input: Any, frame: Frame, cancel: _Cancel, size: int | None, scope: Scope, start: str | None = None
     ) -> tuple[Any, int | None]:
         """The state loop without recording: one call per state that has a fast step, else :meth:`_run_state`."""
         variables: MutableMapping[str, Any] = frame.variables  # type: ignore[assignment]
         states = machine.states
-        fast = fast_steps(machine)
         free = machine.context_free
         limit = frame.payload_limit
+        fast = fast_steps(machine, limit is not None)
         name: str | None = machine.start_at if start is None else start
         value = input
         while name is not None:
             if cancel.stopped:
-                raise _Terminated
+                raise Cancelled
             step = fast[name]
             if step is not None:
-                name, value, size = step(value, size, scope, limit)
+                name, value, size = step(value, size, scope, limit, cancel)
                 continue
             outcome = self._run_state(states[name], value, frame, cancel, name not in free, size)
             if outcome.assigned:
@@ -435,39 +436,33 @@ class Execution:
         items = steps.map_items(state, value, frame)
         concurrency = steps.map_concurrency(state, value, frame)
         tolerance = steps.map_tolerance(state, value, frame)
-        tolerant = tolerance != (None, None)
         context = _execution_part(frame.context)
-        results: list[Any] = [None] * len(items)
-        failures: dict[int, StatesError] = {}
-
-        item_size = steps.map_item_size(state, size)
-        results_size: int | None = None
-
         # Iterations that assign nothing cannot tell one variable scope from another: share one.
         shared = None if _assigns(state.iterator) else frame.inner(context)
         shared_scope = None if shared is None else shared.scope(None)
 
-        def iterate(index: int, item: Any, stop: _Cancel) -> Any:
+        if concurrency == 1 or len(items) <= 1 or self._is_pure(state.iterator):
+            limit = frame.payload_limit
+            compiled = compiled_machine(state.iterator, limit is not None) if self._fast and shared_scope is not None else None
+            if compiled is not None:
+                iterate = lambda item, item_size: compiled(item, item_size, shared_scope, limit, cancel)  # noqa: E731
+            else:
+                iterate = lambda item, item_size: (  # noqa: E731
+                    None,
+                    *self._run_machine(state.iterator, item, shared or frame.inner(context), cancel, item_size, shared_scope),
+                )
+            return steps.map_in_order(state, value, frame, items, tolerance, size, iterate)
+
+        item_size = steps.map_item_size(state, size)
+        results: list[Any] = [None] * len(items)
+        failures: dict[int, StatesError] = {}
+
+        def run_item(index: int, item: Any, stop: _Cancel) -> Any:
             return self._run_machine(state.iterator, item, shared or frame.inner(context), stop, item_size)[0]
 
-        if concurrency == 1 or len(items) <= 1 or self._is_pure(state.iterator):
-            # Sequential: the iterations' size bounds add up to one for the results array.
-            results_size = 1 + len(items) if items else 2  # brackets and commas
-            for index, item in items:
-                try:
-                    results[index], output_size = self._run_machine(
-                        state.iterator, item, shared or frame.inner(context), cancel, item_size, shared_scope
-                    )
-                except StatesError as error:
-                    if not tolerant:
-                        raise
-                    failures[index] = error
-                    output_size = None
-                results_size = None if results_size is None or output_size is None else results_size + output_size
-        else:
-            workers = len(items) if concurrency == 0 else min(concurrency, len(items))
-            self._fan_out(items, iterate, workers, cancel, results, failures, tolerant)
-        return steps.map_collect(state, value, results, failures, frame, tolerance, sizes=(size, results_size))
+        workers = len(items) if concurrency == 0 else min(concurrency, len(items))
+        self._fan_out(items, run_item, workers, cancel, results, failures, tolerance != (None, None))
+        return steps.map_collect(state, value, results, failures, frame, tolerance, sizes=(size, None))
 
     def _parallel(self, state: ParallelState, value: Any, frame: Frame, cancel: _Cancel) -> steps.StepOutcome:
         branch_input = steps.parallel_input(state, value, frame)
@@ -500,14 +495,14 @@ class Execution:
                         results[futures[future]] = future.result()
                     elif isinstance(error, StatesError) and tolerant:
                         failures[futures[future]] = error
-                    elif not isinstance(error, _Terminated) and first_error is None:
+                    elif not isinstance(error, Cancelled) and first_error is None:
                         first_error = error
                         stop.set()
         cancel.detach(stop)
         if first_error is not None:
             raise first_error
         if cancel.is_set():
-            raise _Terminated
+            raise Cancelled
 
     def _is_pure(self, machine: Machine) -> bool:
         """No Task or Wait anywhere inside: threads would only add overhead (the GIL serialises it all)."""
@@ -564,7 +559,26 @@ def _execution_part(context: Mapping[str, Any]) -> dict[str, Any]:
 def run_execution(machine: Machine, input: Any, **options: Any) -> ExecutionResult:
     """Run ``machine`` on ``input`` to completion; never raises for workflow errors (see ``status``).
 
-    ``options`` are :class:`Execution`'s keywords, documented there.
+    ``options`` are :class:`Execution`'s keywords, documented there. A machine of states that
+    blocks can run (see ``semantics.fast``) with nothing to record, stop, resume or time runs as
+    one call of its compiled form; a failure runs again through :class:`Execution`, which gives
+    it exactly (such machines have no side effects).
     """
+    if options.keys() <= {"payload_limit"} and machine.timeout_seconds is None:
+        limit = options.get("payload_limit", DEFAULT_PAYLOAD_LIMIT)
+        run = compiled_machine(machine, limit is not None)
+        if run is not None:
+            try:
+                _, output, _ = run(input, check_size(input, limit), Scope(None, _NO_CONTEXT, _NO_CONTEXT), limit, _NEVER_STOPPED)
+            except StatesError:
+                pass
+            else:
+                return ExecutionResult("SUCCEED", output)
     return Execution(machine, input, **options).run()
+
+
+_NEVER_STOPPED = _Cancel()
+"""The cancel flag of a run nobody holds a handle to."""
+_NO_CONTEXT: Mapping[str, Any] = {}
+"""``$$`` and variables of a compiled run: its states read neither (never written to)."""
 

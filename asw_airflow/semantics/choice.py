@@ -113,40 +113,51 @@ def _ordered_strings(compare: Callable[[Any, Any], bool]) -> Callable[[Key, Key]
 
 @dataclass(frozen=True, slots=True)
 class _Comparison:
-    """A two-sided operator: how to turn each side into a key, and how to compare keys."""
+    """A two-sided operator: how to turn each side into a key, and how to compare keys.
+
+    ``source`` is the same test as Python source on a value ``x`` with ``{}`` for the literal,
+    for code generators; None where the key needs more than a type check (ordering strings by
+    UTF-16, parsing timestamps).
+    """
 
     key: Callable[[Any], Key]
     compare: Callable[[Key, Key], bool]
     literal: str
     """What the literal operand must be, for the error message."""
+    source: str | None = None
 
+
+_STRING, _NUMBER, _BOOLEAN = "type(x) is str", "type(x) in (int, float)", "type(x) is bool"
+"""``_string_key``, ``_number_key`` and ``_boolean_key`` as Python source: the value if it is of the type."""
+_TIMESTAMP_LITERAL = "an RFC 3339 timestamp such as '2016-08-18T17:33:00Z'"
 
 _COMPARISONS: dict[str, _Comparison] = {
-    "StringEquals": _Comparison(_string_key, operator.eq, "a string"),
+    "StringEquals": _Comparison(_string_key, operator.eq, "a string", f"{_STRING} and x == {{}}"),
     "StringLessThan": _Comparison(_string_order_key, _ordered_strings(operator.lt), "a string"),
     "StringGreaterThan": _Comparison(_string_order_key, _ordered_strings(operator.gt), "a string"),
     "StringLessThanEquals": _Comparison(_string_order_key, _ordered_strings(operator.le), "a string"),
     "StringGreaterThanEquals": _Comparison(_string_order_key, _ordered_strings(operator.ge), "a string"),
-    "NumericEquals": _Comparison(_number_key, operator.eq, "a number"),
-    "NumericLessThan": _Comparison(_number_key, operator.lt, "a number"),
-    "NumericGreaterThan": _Comparison(_number_key, operator.gt, "a number"),
-    "NumericLessThanEquals": _Comparison(_number_key, operator.le, "a number"),
-    "NumericGreaterThanEquals": _Comparison(_number_key, operator.ge, "a number"),
-    "BooleanEquals": _Comparison(_boolean_key, operator.eq, "true or false"),
-    "TimestampEquals": _Comparison(parse_timestamp, operator.eq, "an RFC 3339 timestamp such as '2016-08-18T17:33:00Z'"),
-    "TimestampLessThan": _Comparison(parse_timestamp, operator.lt, "an RFC 3339 timestamp such as '2016-08-18T17:33:00Z'"),
-    "TimestampGreaterThan": _Comparison(parse_timestamp, operator.gt, "an RFC 3339 timestamp such as '2016-08-18T17:33:00Z'"),
-    "TimestampLessThanEquals": _Comparison(parse_timestamp, operator.le, "an RFC 3339 timestamp such as '2016-08-18T17:33:00Z'"),
-    "TimestampGreaterThanEquals": _Comparison(parse_timestamp, operator.ge, "an RFC 3339 timestamp such as '2016-08-18T17:33:00Z'"),
+    "NumericEquals": _Comparison(_number_key, operator.eq, "a number", f"{_NUMBER} and x == {{}}"),
+    "NumericLessThan": _Comparison(_number_key, operator.lt, "a number", f"{_NUMBER} and x < {{}}"),
+    "NumericGreaterThan": _Comparison(_number_key, operator.gt, "a number", f"{_NUMBER} and x > {{}}"),
+    "NumericLessThanEquals": _Comparison(_number_key, operator.le, "a number", f"{_NUMBER} and x <= {{}}"),
+    "NumericGreaterThanEquals": _Comparison(_number_key, operator.ge, "a number", f"{_NUMBER} and x >= {{}}"),
+    "BooleanEquals": _Comparison(_boolean_key, operator.eq, "true or false", f"{_BOOLEAN} and x == {{}}"),
+    "TimestampEquals": _Comparison(parse_timestamp, operator.eq, _TIMESTAMP_LITERAL),
+    "TimestampLessThan": _Comparison(parse_timestamp, operator.lt, _TIMESTAMP_LITERAL),
+    "TimestampGreaterThan": _Comparison(parse_timestamp, operator.gt, _TIMESTAMP_LITERAL),
+    "TimestampLessThanEquals": _Comparison(parse_timestamp, operator.le, _TIMESTAMP_LITERAL),
+    "TimestampGreaterThanEquals": _Comparison(parse_timestamp, operator.ge, _TIMESTAMP_LITERAL),
 }
 
-_TYPE_TESTS: dict[str, Callable[[Any], bool]] = {
-    "IsNull": lambda value: value is None,
-    "IsNumeric": lambda value: type(value) in (int, float),
-    "IsString": lambda value: type(value) is str,
-    "IsBoolean": lambda value: type(value) is bool,
-    "IsTimestamp": lambda value: parse_timestamp(value) is not None,
+_TYPE_TESTS: dict[str, tuple[Callable[[Any], bool], str | None]] = {
+    "IsNull": (lambda value: value is None, "x is None"),
+    "IsNumeric": (lambda value: type(value) in (int, float), _NUMBER),
+    "IsString": (lambda value: type(value) is str, _STRING),
+    "IsBoolean": (lambda value: type(value) is bool, _BOOLEAN),
+    "IsTimestamp": (lambda value: parse_timestamp(value) is not None, None),
 }
+"""Each type test as a function and as Python source on ``x`` (see ``_Comparison.source``)."""
 
 _PATH_SUFFIX = "Path"
 OPERATORS: frozenset[str] = frozenset(
@@ -167,6 +178,16 @@ def _wrong_language(*_: Any) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
+class InlineTest:
+    """A comparison rule as Python source: ``source`` tests the name ``x`` bound to the value at
+    ``variable``. Where ``variable`` finds nothing the rule fails (``States.Runtime``), and the
+    caller must leave that to :meth:`ChoiceRule.matches`."""
+
+    variable: Path
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
 class ChoiceRule:
     """A compiled Choice rule. ``next`` is the ``Next`` of a top-level rule (None inside And/Or/Not).
 
@@ -178,12 +199,19 @@ class ChoiceRule:
     next: str | None = None
     assign: Mapping[str, Any] | None = None
     output: Any = None
+    inline: InlineTest | None = None
+    """The rule as Python source, for code generators; None unless a plain comparison (no And/Or/Not, ``...Path`` or IsPresent)."""
     _test: Callable[[Scope], bool] = field(default=_wrong_language, repr=False)
     _condition: Callable[[dict[str, Any]], bool] = field(default=_wrong_language, repr=False)
 
     def matches(self, scope: Scope) -> bool:
         """Evaluate a JSONPath rule against the state's effective input, context and variables."""
         return self._test(scope)
+
+    @property
+    def test(self) -> Callable[[Scope], bool]:
+        """``matches`` as a plain function, one call less for per-state loops and generated code."""
+        return self._test
 
     def matches_jsonata(self, bindings: dict[str, Any]) -> bool:
         """Evaluate a JSONata rule's ``Condition`` with the bindings the engine built for the state."""
@@ -197,7 +225,27 @@ def compile_rule(rule: Mapping[str, Any]) -> ChoiceRule:
     extras = _extras(rule)
     if "Condition" in rule:
         return ChoiceRule(JSONATA, _condition=_compile_condition(rule), **extras)
-    return ChoiceRule(JSONPATH, _test=_compile_test(rule, nested=False), **extras)
+    test = _compile_test(rule, nested=False)
+    return ChoiceRule(JSONPATH, inline=_inline_test(rule), _test=test, **extras)
+
+
+def _inline_test(rule: Mapping[str, Any]) -> InlineTest | None:
+    """The Python source of a compiled comparison (called after ``_compile_test`` accepted the rule)."""
+    operators = [name for name in rule if name in _COMPARISONS or name in _TYPE_TESTS]
+    if len(operators) != 1 or set(rule) - _COMMON_FIELDS - {"Variable", operators[0]}:
+        return None
+    name, operand = operators[0], rule[operators[0]]
+    if name in _TYPE_TESTS:
+        source = _TYPE_TESTS[name][1]
+        if source is None or type(operand) is not bool:
+            return None
+        source = source if operand else f"not ({source})"
+    else:
+        template = _COMPARISONS[name].source
+        if template is None or _COMPARISONS[name].key(operand) is None:
+            return None
+        source = template.format(repr(operand))
+    return InlineTest(_compile_path(rule["Variable"], "Variable"), source)
 
 
 def _extras(rule: Mapping[str, Any]) -> dict[str, Any]:
@@ -290,7 +338,7 @@ def _compile_comparison(rule: Mapping[str, Any], name: str) -> Callable[[Scope],
         return _compile_is_present(rule["Variable"], _bool_operand(name, operand))
     variable = _reader(rule["Variable"], "Variable")
     if name in _TYPE_TESTS:
-        type_test, expected = _TYPE_TESTS[name], _bool_operand(name, operand)
+        type_test, expected = _TYPE_TESTS[name][0], _bool_operand(name, operand)
         return lambda scope: type_test(variable(scope)) is expected
     if name == "StringMatches":
         pattern = _compile_wildcard(operand)
@@ -437,7 +485,7 @@ class ChoiceBranching:
 
     def chooser(self) -> Callable[[Scope], str]:
         """``next_state(select(scope))`` as one function of the scope (JSONPath), for per-state loops."""
-        tests = tuple((rule._test, rule.next) for rule in self.rules)
+        tests = tuple((rule.test, rule.next) for rule in self.rules)
         next_state = self.next_state
 
         def choose(scope: Scope) -> str:

@@ -410,6 +410,38 @@ def map_tolerance(state: MapState, input: Any, frame: Frame) -> tuple[int | None
     return count, percentage
 
 
+def map_in_order(
+    state: MapState,
+    input: Any,
+    frame: Frame,
+    items: Sequence[tuple[int, Any]],
+    tolerance: tuple[int | None, float | None],
+    input_size: int | None,
+    iterate: Callable[[Any, int | None], tuple[None, Any, int | None]],
+) -> StepOutcome:
+    """Run the iterations one after another and collect them (:func:`map_collect`).
+
+    ``iterate(item, item_size)`` returns ``(None, output, size bound)``, a finished run in the
+    shape of the engine's compiled steps; the bounds add up to one for the results array, so a
+    small Map's output is not serialised.
+    """
+    item_size = map_item_size(state, input_size)
+    results: list[Any] = [None] * len(items)
+    failures: dict[int, StatesError] = {}
+    tolerant = tolerance != (None, None)
+    results_size: int | None = 1 + len(items) if items else 2  # brackets and commas
+    for index, item in items:
+        try:
+            _, results[index], output_size = iterate(item, item_size)
+        except StatesError as error:
+            if not tolerant:
+                raise
+            failures[index] = error
+            output_size = None
+        results_size = None if results_size is None or output_size is None else results_size + output_size
+    return map_collect(state, input, results, failures, frame, tolerance, sizes=(input_size, results_size))
+
+
 def map_collect(
     state: MapState,
     input: Any,

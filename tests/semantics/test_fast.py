@@ -1,15 +1,20 @@
-"""Fast steps: the same outcome as the general steps, and the payload check exact despite size bounds."""
+"""Blocks (compiled runs of states): the general steps' outcome, exact payload checks, stoppable loops."""
 
+import threading
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from asw_airflow.engine.interpreter import run_execution
+from asw_airflow.engine.interpreter import Execution, run_execution
 from asw_airflow.ir import build_machine
 from asw_airflow.semantics import steps
 from asw_airflow.semantics.dataflow import Frame, check_size
-from asw_airflow.semantics.errors import DATA_LIMIT_EXCEEDED, StatesError
-from asw_airflow.semantics.fast import compile_fast_step, fast_steps
+from asw_airflow.semantics.errors import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
+from asw_airflow.semantics.fast import compiled_machine, fast_steps
+from asw_airflow.semantics.scope import Scope
+
+NEVER_STOPPED = SimpleNamespace(stopped=False)
 
 PASSES: list[dict[str, Any]] = [
     {"Type": "Pass"},
@@ -17,24 +22,31 @@ PASSES: list[dict[str, Any]] = [
     {"Type": "Pass", "InputPath": None, "ResultPath": None},
     {"Type": "Pass", "OutputPath": None},
     {"Type": "Pass", "Parameters": {"x.$": "$.a", "k": [1, {"y.$": "$"}], "f.$": "States.Format('{}', $.a)"}},
+    {"Type": "Pass", "Parameters": {"x.$": "$.a.n", "k": [1, {"y.$": "$"}], "s": "é"}},
     {"Type": "Pass", "Result": {"r": 1}, "ResultSelector": {"s.$": "$.r"}, "ResultPath": "$.a"},
     {"Type": "Pass", "Result": "x", "InputPath": "$.missing"},  # a Result skips InputPath
 ]
 
 
+def _one_state(definition: dict[str, Any]) -> Any:
+    return build_machine({"StartAt": "S", "States": {"S": {**definition, "End": True}}})
+
+
 @pytest.mark.parametrize("definition", PASSES)
-def test_fast_pass_gives_the_general_outcome(definition: dict[str, Any]) -> None:
-    state = build_machine({"StartAt": "S", "States": {"S": {**definition, "End": True}}}).states["S"]
+def test_a_pass_block_gives_the_general_outcome_with_and_without_a_limit(definition: dict[str, Any]) -> None:
+    machine = _one_state(definition)
     value = {"a": {"n": 1}, "z": "é"}
-    step = compile_fast_step(state)
-    assert step is not None
-    frame = Frame()
-    next_state, output, size = step(value, check_size(value, 1000), frame.scope(None), 1000)
-    assert (next_state, output) == (None, steps.run_pass(state, value, frame).output)
+    expected = steps.run_pass(machine.states["S"], value, Frame()).output
+    sized = fast_steps(machine)["S"]
+    unsized = fast_steps(machine, sized=False)["S"]
+    assert sized is not None and unsized is not None
+    next_state, output, size = sized(value, check_size(value, 1000), Scope(None), 1000, NEVER_STOPPED)
+    assert (next_state, output) == (None, expected)
     assert size is not None and size >= check_size(output, 1000)  # type: ignore[operator]
+    assert unsized(value, None, Scope(None), None, NEVER_STOPPED)[:2] == (None, expected)
 
 
-def test_only_states_that_cannot_read_the_context_get_fast_steps() -> None:
+def test_only_states_that_cannot_read_the_context_get_blocks() -> None:
     machine = build_machine(
         {
             "StartAt": "A",
@@ -50,6 +62,80 @@ def test_only_states_that_cannot_read_the_context_get_fast_steps() -> None:
     assert machine.context_free == {"B", "C", "E"}
     steps_by_name = fast_steps(machine)
     assert {name for name in machine.states if steps_by_name[name] is not None} == {"C", "E"}
+    assert compiled_machine(machine) is None
+    assert steps_by_name["C"]({"n": 1}, None, Scope(None), 1000, NEVER_STOPPED)[0] == "D"  # hands over to the Task
+
+
+def _branching() -> dict[str, Any]:
+    """Pass -> Choice -> (Big | Small), each target entered only from the Choice: one block runs it all."""
+    return {
+        "StartAt": "Prep",
+        "States": {
+            "Prep": {"Type": "Pass", "Parameters": {"value.$": "$.n"}, "Next": "Size"},
+            "Size": {
+                "Type": "Choice",
+                "Choices": [
+                    {"Variable": "$.value", "NumericGreaterThanEquals": 50, "Next": "Big"},
+                    {"Variable": "$.value", "StringEquals": "many", "Next": "Big2"},
+                ],
+                "Default": "Small",
+            },
+            "Big": {"Type": "Pass", "Result": "big", "ResultPath": "$.size", "End": True},
+            "Big2": {"Type": "Pass", "Result": "big", "ResultPath": "$.size", "End": True},
+            "Small": {"Type": "Succeed"},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    "value, output",
+    [
+        ({"n": 70}, {"value": 70, "size": "big"}),
+        ({"n": 7}, {"value": 7}),
+        ({"n": True}, {"value": True}),  # booleans are not numbers: the Default
+        ({"n": "many"}, {"value": "many", "size": "big"}),
+    ],
+)
+def test_a_choice_and_the_targets_only_it_leads_to_run_in_one_block(value: Any, output: Any) -> None:
+    machine = build_machine(_branching())
+    block = fast_steps(machine)["Prep"]
+    assert block is not None
+    assert block(value, None, Scope(None), 1000, NEVER_STOPPED)[:2] == (None, output)
+    assert run_execution(machine, value).output == output
+
+
+@pytest.mark.parametrize("value", [{"m": 1}, [1, 2], "text", {"n": {"deep": 1}}])
+def test_what_inline_code_cannot_read_fails_as_the_general_steps_fail(value: Any) -> None:
+    machine = build_machine(_branching())
+    fast = run_execution(machine, value)
+    general = run_execution(machine, value, history=True)  # the recording loop runs only general steps
+    assert (fast.status, fast.output, fast.error, fast.cause) == (general.status, general.output, general.error, general.cause)
+    if fast.status == "FAILED":
+        assert fast.error == RUNTIME
+
+
+def test_a_loop_of_blocks_can_be_stopped() -> None:
+    machine = build_machine(
+        {
+            "StartAt": "Spin",
+            "States": {
+                "Spin": {"Type": "Pass", "Result": 1, "ResultPath": "$.n", "Next": "Again"},
+                "Again": {
+                    "Type": "Choice",
+                    "Choices": [{"Variable": "$.n", "NumericEquals": 1, "Next": "Spin"}],
+                    "Default": "Done",
+                },
+                "Done": {"Type": "Succeed"},
+            },
+        }
+    )
+    execution = Execution(machine, {})
+    timer = threading.Timer(0.2, execution.stop)
+    timer.start()
+    try:
+        assert execution.run().status == "TERMINATED"
+    finally:
+        timer.cancel()
 
 
 def _chain(states: int) -> dict[str, Any]:
@@ -100,13 +186,13 @@ def test_bounds_are_upper_bounds_for_result_path_inserts_with_non_ascii_keys() -
 
 
 def test_general_and_fast_raise_the_same_error() -> None:
-    state = build_machine({"StartAt": "S", "States": {"S": {"Type": "Pass", "Result": "x" * 50, "End": True}}}).states["S"]
-    step = compile_fast_step(state)
-    assert step is not None
+    machine = _one_state({"Type": "Pass", "Result": "x" * 50})
+    block = fast_steps(machine)["S"]
+    assert block is not None
     with pytest.raises(StatesError) as general:
-        steps.run_pass(state, {}, Frame(payload_limit=20))
+        steps.run_pass(machine.states["S"], {}, Frame(payload_limit=20))
     with pytest.raises(StatesError) as fast:
-        step({}, 2, Frame().scope(None), 20)
+        block({}, 2, Scope(None), 20, NEVER_STOPPED)
     assert (fast.value.error, fast.value.cause) == (general.value.error, general.value.cause)
 
 
@@ -167,3 +253,42 @@ def test_null_paths_give_an_empty_object_larger_than_a_tiny_input(definition: di
         fast = run_execution(machine, 1, payload_limit=limit)
         general = run_execution(machine, 1, payload_limit=limit, history=True)
         assert (fast.status, fast.output, fast.error) == (general.status, general.output, general.error), limit
+
+
+INLINE_RULES = [
+    ("NumericGreaterThan", 0),
+    ("NumericGreaterThanEquals", 0),
+    ("NumericLessThan", 0),
+    ("NumericLessThanEquals", 0),
+    ("NumericEquals", 0),
+    ("NumericEquals", 1.5),
+    ("StringEquals", "x"),
+    ("BooleanEquals", True),
+    ("BooleanEquals", False),
+    ("IsNull", True),
+    ("IsNull", False),
+    ("IsNumeric", True),
+    ("IsNumeric", False),
+    ("IsString", True),
+    ("IsBoolean", True),
+    ("IsBoolean", False),
+]
+
+
+@pytest.mark.parametrize("operator, operand", INLINE_RULES)
+def test_choice_rules_written_inline_match_what_the_general_step_matches(operator: str, operand: Any) -> None:
+    machine = build_machine(
+        {
+            "StartAt": "C",
+            "States": {
+                "C": {"Type": "Choice", "Choices": [{"Variable": "$.v", operator: operand, "Next": "Yes"}], "Default": "No"},
+                "Yes": {"Type": "Pass", "Result": "yes", "End": True},
+                "No": {"Type": "Pass", "Result": "no", "End": True},
+            },
+        }
+    )
+    assert machine.states["C"].branching.rules[0].inline is not None  # type: ignore[attr-defined]
+    for value in (0, 1, -1, 0.0, 1.5, -0.5, "x", "y", "", True, False, None, [], {}, [0]):
+        fast = run_execution(machine, {"v": value})
+        general = run_execution(machine, {"v": value}, history=True)
+        assert (fast.status, fast.output) == (general.status, general.output), value

@@ -1,7 +1,8 @@
-"""The engine's fused fast steps must agree with the general steps the Airflow operators run.
+"""The engine's compiled blocks must agree with the general steps the Airflow operators run.
 
-Random Pass and Choice definitions over random inputs: same next state, same output, same
-error name; so the fast path can never drift from ``semantics.steps``.
+Random Pass and Choice definitions, alone and composed into Choice branches and Map
+iterators, over random inputs: the same status, output, error and cause with a payload limit
+and without; so the fast path can never drift from ``semantics.steps``.
 """
 
 from typing import Any
@@ -9,11 +10,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from asw_airflow.engine.interpreter import run_execution
 from asw_airflow.ir import build_machine
-from asw_airflow.semantics import steps
-from asw_airflow.semantics.dataflow import Frame, check_size
-from asw_airflow.semantics.errors import StatesError
-from asw_airflow.semantics.fast import compile_fast_step
+from asw_airflow.semantics.fast import compiled_machine
 
 KEYS = st.sampled_from(["a", "b", "c"])
 PATHS = st.sampled_from(["$", "$.a", "$.b", "$.a.b", "$.c[0]", "$.missing"])
@@ -52,44 +51,68 @@ def pass_definitions(draw: Any) -> dict[str, Any]:
 CHOICE_RULES = st.sampled_from([
     {"Variable": "$.a", "IsPresent": True},
     {"Variable": "$.a", "NumericGreaterThan": 0},
+    {"Variable": "$.a", "NumericEquals": 1.0},
     {"Variable": "$.b", "StringEquals": "x"},
+    {"Variable": "$.b", "StringLessThan": "y"},
+    {"Variable": "$.c", "BooleanEquals": True},
     {"Variable": "$.a.b", "IsNull": False},
+    {"Variable": "$.a", "IsNumeric": True},
+    {"Variable": "$.c[0]", "IsString": False},
+    {"Variable": "$.b", "IsBoolean": True},
     {"Not": {"Variable": "$.c", "IsPresent": True}},
     {"Or": [{"Variable": "$.a", "IsString": True}, {"Variable": "$.b", "IsBoolean": True}]},
 ])
 
 
-def _outcome(run: Any) -> tuple[str, Any]:
-    try:
-        return "ok", run()
-    except StatesError as error:
-        return "error", error.error
+LIMITS = st.sampled_from([None, 10**6, 40, 12])
 
 
-def _check_same(state: Any, value: Any, general: Any) -> None:
-    step = compile_fast_step(state)
-    assert step is not None
-    frame = Frame()
-    fast = _outcome(lambda: step(value, check_size(value, 10**6), frame.scope(None), 10**6)[:2])
-    slow = _outcome(lambda: (lambda o: (o.next, o.output))(general(state, value, Frame())))
-    assert fast == slow
+def _check_same(definition: dict[str, Any], value: Any, limit: int | None) -> None:
+    """The compiled run (``run_execution`` with no options) ends as the recording loop's general steps do."""
+    machine = build_machine(definition)
+    assert compiled_machine(machine) is not None
+    fast = run_execution(machine, value, payload_limit=limit)
+    general = run_execution(machine, value, payload_limit=limit, history=True)
+    assert (fast.status, fast.output, fast.error, fast.cause) == (general.status, general.output, general.error, general.cause)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(pass_definitions(), VALUES)
-def test_fast_pass_agrees_with_steps_run_pass(definition: dict[str, Any], value: Any) -> None:
-    state = build_machine({"StartAt": "S", "States": {"S": {**definition, "End": True}}}).states["S"]
-    _check_same(state, value, steps.run_pass)
+@given(pass_definitions(), VALUES, LIMITS)
+def test_a_compiled_pass_agrees_with_steps_run_pass(definition: dict[str, Any], value: Any, limit: int | None) -> None:
+    _check_same({"StartAt": "S", "States": {"S": {**definition, "End": True}}}, value, limit)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.lists(CHOICE_RULES, min_size=1, max_size=3), st.booleans(), _optional(PATHS), _optional(PATHS), VALUES)
-def test_fast_choice_agrees_with_steps_run_choice(rules, has_default, input_path, output_path, value) -> None:
-    choice: dict[str, Any] = {"Type": "Choice", "Choices": [{**rule, "Next": "Done"} for rule in rules]}
-    if has_default:
-        choice["Default"] = "Done"
-    for field, path in (("InputPath", input_path), ("OutputPath", output_path)):
+@st.composite
+def choice_machines(draw: Any) -> dict[str, Any]:
+    """Pass -> Choice -> (Pass | Succeed), the Choice's targets drawn for its rules and Default."""
+    rules = draw(st.lists(CHOICE_RULES, min_size=1, max_size=3))
+    target = st.sampled_from(["A", "B"])
+    choice: dict[str, Any] = {"Type": "Choice", "Choices": [{**rule, "Next": draw(target)} for rule in rules]}
+    if draw(st.booleans()):
+        choice["Default"] = draw(target)
+    for field, path in (("InputPath", draw(_optional(PATHS))), ("OutputPath", draw(_optional(PATHS)))):
         if path != "absent":
             choice[field] = path
-    machine = build_machine({"StartAt": "C", "States": {"C": choice, "Done": {"Type": "Succeed"}}})
-    _check_same(machine.states["C"], value, steps.run_choice)
+    used = {rule["Next"] for rule in choice["Choices"]} | ({choice["Default"]} if "Default" in choice else set())
+    branches = {"A": {**draw(pass_definitions()), "End": True}, "B": {"Type": "Succeed"}}
+    return {
+        "StartAt": "P",
+        "States": {"P": {**draw(pass_definitions()), "Next": "C"}, "C": choice, **{name: branches[name] for name in sorted(used)}},
+    }
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(choice_machines(), VALUES, LIMITS)
+def test_a_compiled_choice_and_its_branches_agree_with_the_general_steps(definition: dict[str, Any], value: Any, limit: int | None) -> None:
+    _check_same(definition, value, limit)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pass_definitions(), st.lists(VALUES, max_size=4), st.sampled_from(["$.items", "$"]), LIMITS)
+def test_a_compiled_map_agrees_with_the_general_steps(iteration: dict[str, Any], items: list[Any], items_path: str, limit: int | None) -> None:
+    iterator = {"StartAt": "I", "States": {"I": {**iteration, "End": True}}}
+    definition = {
+        "StartAt": "M",
+        "States": {"M": {"Type": "Map", "ItemsPath": items_path, "Iterator": iterator, "ResultPath": "$.out", "End": True}},
+    }
+    _check_same(definition, {"items": items} if items_path == "$.items" else items, limit)
