@@ -34,9 +34,9 @@ from asw_airflow.ir import (
     WaitState,
 )
 from asw_airflow.semantics import steps
-from asw_airflow.semantics.dataflow import DEFAULT_PAYLOAD_LIMIT, Frame, check_size, enter_state, make_context, timestamp
+from asw_airflow.semantics.dataflow import DEFAULT_PAYLOAD_LIMIT, Frame, check_size, enter_state, json_size, make_context, timestamp
 from asw_airflow.semantics.errors import StatesError
-from asw_airflow.semantics.fast import Cancelled, compiled_machine, fast_steps
+from asw_airflow.semantics.fast import Cancelled, warm_machine, warm_steps
 from asw_airflow.semantics.scope import Scope
 
 Status = Literal["SUCCEED", "FAILED", "TERMINATED", "SUSPENDED"]
@@ -273,7 +273,7 @@ class Execution:
         states = machine.states
         free = machine.context_free
         limit = frame.payload_limit
-        fast = fast_steps(machine, limit is not None)
+        fast = warm_steps(machine, limit is not None)
         name: str | None = machine.start_at if start is None else start
         value = input
         while name is not None:
@@ -443,7 +443,9 @@ class Execution:
 
         if concurrency == 1 or len(items) <= 1 or self._is_pure(state.iterator):
             limit = frame.payload_limit
-            compiled = compiled_machine(state.iterator, limit is not None) if self._fast and shared_scope is not None else None
+            compiled = None
+            if self._fast and shared_scope is not None:
+                compiled = warm_machine(state.iterator, limit is not None, runs=len(items))
             if compiled is not None:
                 iterate = lambda item, item_size: compiled(item, item_size, shared_scope, limit, cancel)  # noqa: E731
             else:
@@ -560,23 +562,27 @@ def run_execution(machine: Machine, input: Any, **options: Any) -> ExecutionResu
     """Run ``machine`` on ``input`` to completion; never raises for workflow errors (see ``status``).
 
     ``options`` are :class:`Execution`'s keywords, documented there. A machine of states that
-    blocks can run (see ``semantics.fast``) with nothing to record, stop, resume or time runs as
-    one call of its compiled form; a failure runs again through :class:`Execution`, which gives
-    it exactly (such machines have no side effects).
+    blocks can run (see ``semantics.fast``) with nothing to record, stop, resume or time runs,
+    once it has run a few times, as one call of its compiled form; a failure runs again through
+    :class:`Execution`, which gives it exactly (such machines have no side effects).
     """
-    if options.keys() <= {"payload_limit"} and machine.timeout_seconds is None:
+    if (not options or options.keys() == _LIMIT_ONLY) and machine.timeout_seconds is None:
         limit = options.get("payload_limit", DEFAULT_PAYLOAD_LIMIT)
-        run = compiled_machine(machine, limit is not None)
+        run = warm_machine(machine, limit is not None)
         if run is not None:
-            try:
-                _, output, _ = run(input, check_size(input, limit), Scope(None, _NO_CONTEXT, _NO_CONTEXT), limit, _NEVER_STOPPED)
-            except StatesError:
-                pass
-            else:
-                return ExecutionResult("SUCCEED", output)
+            size = None if limit is None else json_size(input)
+            if size is None or size <= limit:
+                scope = Scope(None, _NO_CONTEXT, _NO_CONTEXT) if run.uses_scope else None  # type: ignore[attr-defined]
+                try:
+                    _, output, _ = run(input, size, scope, limit, _NEVER_STOPPED)
+                except StatesError:
+                    pass
+                else:
+                    return ExecutionResult("SUCCEED", output)
     return Execution(machine, input, **options).run()
 
 
+_LIMIT_ONLY = frozenset({"payload_limit"})
 _NEVER_STOPPED = _Cancel()
 """The cancel flag of a run nobody holds a handle to."""
 _NO_CONTEXT: Mapping[str, Any] = {}

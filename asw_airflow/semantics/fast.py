@@ -18,12 +18,17 @@ random definitions.
 
 A block is a :data:`FastStep`: ``step(value, size, scope, limit, cancel) -> (next, output, size)``.
 ``scope`` is the caller's scratch :class:`Scope` (``$$`` and variables), reused by setting
-``value``. Blocks are written in two forms. Without a payload limit they do only the states'
-work. With one, ``size`` bounds the UTF-8 JSON size of ``value`` (measured on entry when the
-caller does not know it); each state bounds its output from it (see ``dataflow.insert_overhead``
-and ``Template.size_bound``) and serialises only when the bound passes ``limit``, so
-``States.DataLimitExceeded`` is raised exactly when the real size exceeds it. ``cancel.stopped``
-is polled between blocks.
+``value``. ``cancel.stopped`` is polled between blocks. Besides, a block has three attributes:
+``exits`` (it may hand over to another block), ``uses_scope`` (else it also takes None for
+``scope``) and ``bound`` (``(constant, factor)``: its output is at most ``constant + factor *``
+its input's size; None when not known).
+
+Payload sizes: without a limit, blocks do only the states' work. With one, ``size`` bounds the
+UTF-8 JSON size of ``value`` (measured on entry when the caller does not know it). Each state
+bounds its output from it (see ``dataflow.insert_overhead`` and ``Template.size_bound``) and
+serialises only when the bound passes ``limit``, so ``States.DataLimitExceeded`` is raised
+exactly when the real size exceeds it. Where every state's bound is linear in the block's input
+size, the block is also written without these checks, and one comparison at entry picks that form.
 """
 
 from __future__ import annotations
@@ -39,10 +44,21 @@ from asw_airflow.semantics.paths import VALUE_ROOT, Path, compile_path
 from asw_airflow.semantics.scope import Scope
 from asw_airflow.semantics.templates import Template
 
+Bound = tuple[int, int] | None
+"""A size bound while writing a block: ``(constant, factor)`` for ``constant + factor * size``,
+``size`` bounding the state's input; None when only measuring can tell."""
 FastStep = Callable[[Any, "int | None", Scope, "int | None", Any], tuple["str | None", Any, "int | None"]]
 
 _INLINE_ERRORS = (LookupError, TypeError, ValueError, StatesError)
 """What inline code raises where the general step decides: a missing key, a wrong type, a failed closure."""
+_UNCHECKED_FACTOR = 64
+"""Blocks whose bounds grow faster than this many times their input get no unchecked form: it would never run."""
+_WARM_RUNS = 16
+"""Runs of a machine, or entries of a state, before its blocks are written. Writing and compiling
+a block costs about what 30 to 50 runs through the general steps do (1,000 Pass states: ~230 ms
+against ~6 ms a run), so a workflow run once is not made slower by it."""
+_MAX_DEPTH = 32
+"""Indentation levels a block may nest Choice branches to (CPython allows 100); deeper targets start blocks of their own."""
 _LITERAL_LIMIT = 512
 """Template constants with longer source stay with the template's own renderer, to keep the source small."""
 
@@ -77,14 +93,52 @@ def fast_steps(machine: Machine, sized: bool = True) -> Mapping[str, FastStep | 
     return compiled
 
 
+class _WarmSteps(dict):  # type: ignore[type-arg]
+    """:class:`_Steps` for a state only once it has been entered ``_WARM_RUNS`` times; None before."""
+
+    def __init__(self, steps: Mapping[str, FastStep | None]):
+        super().__init__()
+        self._steps = steps
+        self._entries: dict[str, int] = {}
+
+    def __missing__(self, name: str) -> FastStep | None:
+        entries = self._entries[name] = self._entries.get(name, 0) + 1
+        if entries < _WARM_RUNS:
+            return None
+        step = self[name] = self._steps[name]
+        return step
+
+
+def warm_steps(machine: Machine, sized: bool = True) -> Mapping[str, FastStep | None]:
+    """:func:`fast_steps` for a loop over states: a state gets its block once it has been entered often."""
+    key = "warm_steps" if sized else "warm_steps_unsized"
+    warm = machine.memo.get(key)
+    if warm is None:
+        warm = machine.memo[key] = _WarmSteps(fast_steps(machine, sized))
+    return warm
+
+
+def warm_machine(machine: Machine, sized: bool = True, runs: int = 1) -> FastStep | None:
+    """:func:`compiled_machine` once the machine has been asked for ``runs`` (in all) ``_WARM_RUNS``
+    times; None before, and the caller runs the general path."""
+    key = "fast_run" if sized else "fast_run_unsized"
+    try:
+        return machine.memo[key]  # type: ignore[no-any-return]
+    except KeyError:
+        runs = machine.memo[f"{key}_runs"] = machine.memo.get(f"{key}_runs", 0) + runs
+        return compiled_machine(machine, sized) if runs >= _WARM_RUNS else None
+
+
 def compiled_machine(machine: Machine, sized: bool = True) -> FastStep | None:
     """The whole machine as one :data:`FastStep` whose next is always None, or None when some
     state needs the general path; cached on the machine."""
     key = "fast_run" if sized else "fast_run_unsized"
-    if key not in machine.memo:
+    try:
+        return machine.memo[key]  # type: ignore[no-any-return]
+    except KeyError:
         holds = all(_holds(machine, name) for name in machine.states)
-        machine.memo[key] = _machine_run(machine, sized) if holds else None
-    return machine.memo[key]  # type: ignore[no-any-return]
+        run = machine.memo[key] = _machine_run(machine, sized) if holds else None
+        return run
 
 
 def _machine_run(machine: Machine, sized: bool) -> FastStep:
@@ -94,6 +148,7 @@ def _machine_run(machine: Machine, sized: bool) -> FastStep:
     assert first is not None
     if not first.exits:  # type: ignore[attr-defined]
         return first
+    # Blocks are written as they are entered, so whether they read the scope is not known yet.
 
     def run(value: Any, size: int | None, scope: Scope, limit: int | None, cancel: Any) -> tuple[None, Any, int | None]:
         name, value, size = first(value, size, scope, limit, cancel)
@@ -103,6 +158,7 @@ def _machine_run(machine: Machine, sized: bool) -> FastStep:
             name, value, size = blocks[name](value, size, scope, limit, cancel)  # type: ignore[misc]
         return None, value, size
 
+    run.uses_scope = True  # type: ignore[attr-defined]
     return run
 
 
@@ -131,9 +187,10 @@ _GENERAL: dict[type, Callable[[Any, Any, Frame], steps.StepOutcome]] = {
 }
 
 
-def _general(state: State, value: Any, scope: Scope, limit: int | None) -> tuple[str | None, Any, int | None]:
+def _general(state: State, value: Any, scope: Scope | None, limit: int | None) -> tuple[str | None, Any, int | None]:
     """Run ``state`` by its general step: its exact output and next state, or its error."""
-    outcome = _GENERAL[type(state)](state, value, Frame(scope.context, scope.variables, limit))
+    frame = Frame(payload_limit=limit) if scope is None else Frame(scope.context, scope.variables, limit)
+    outcome = _GENERAL[type(state)](state, value, frame)
     return outcome.next, outcome.output, None if limit is None else json_size(outcome.output)
 
 
@@ -144,6 +201,8 @@ def _map_step(state: MapState, sized: bool) -> Callable[[Any, int | None, Scope,
     """The Map's items, its iterations in item order (no Task or Wait inside: threads would only add overhead), its output."""
     iterate = compiled_machine(state.iterator, sized)
     assert iterate is not None
+    output_bound = getattr(iterate, "bound", None)  # one block whose output is bounded from its input
+    loop = _items_loop(state.iterator, sized)
 
     def run_map(value: Any, size: int | None, scope: Scope, limit: int | None, cancel: Any) -> Any:
         frame = Frame(scope.context, scope.variables, limit)
@@ -151,7 +210,8 @@ def _map_step(state: MapState, sized: bool) -> Callable[[Any, int | None, Scope,
         steps.map_concurrency(state, value, frame)  # a bad MaxConcurrencyPath fails here as in the interpreter
         tolerance = steps.map_tolerance(state, value, frame)
         in_order = lambda item, item_size: iterate(item, item_size, scope, limit, cancel)  # noqa: E731
-        return steps.map_in_order(state, value, frame, items, tolerance, size, in_order).output
+        run_all = None if loop is None else lambda items, item_size: loop(items, item_size, scope, limit, cancel)  # noqa: E731
+        return steps.map_in_order(state, value, frame, items, tolerance, size, in_order, output_bound, run_all).output
 
     return run_map
 
@@ -172,19 +232,57 @@ def _parallel_step(state: ParallelState, sized: bool) -> Callable[[Any, int | No
 # --- writing a block --------------------------------------------------------------------------------
 
 
-def _compile_block(machine: Machine, start: str, sized: bool) -> FastStep:
-    writer = _BlockWriter(machine, sized)
-    writer.line(0, "def block(v, size, scope, limit, cancel):")
+def _compile_block(machine: Machine, start: str, sized: bool, loop: bool = False) -> Any:
+    """The block's source, written once with a size check per state and, where every state's
+    output is bounded from the block's input, again without: a single test at entry then shows
+    that no state can pass the limit.
+
+    ``loop``: the block as a loop over Map items instead, ``run(items, item_size, scope, limit,
+    cancel) -> outputs``, for a block that never hands over (see :func:`_items_loop`).
+    """
+    depth = 2 if loop else 1  # inside the function, or inside its loop
+    checked = _BlockWriter(machine, sized, loop=loop)
+    checked.chain(start, depth, (0, 1))
+    if loop:
+        lines = [
+            "def block(items, item_size, scope, limit, cancel):",
+            "    outputs = []",
+            "    append = outputs.append",
+            "    for _, v in items:",
+            "        size = item_size",
+        ]
+    else:
+        lines = ["def block(v, size, scope, limit, cancel):"]
+    indent = "    " * depth
     if sized:
-        writer.line(1, "if size is None: size = json_size(v)")
-    writer.chain(start, 1)
-    namespace = dict(writer.names)
-    source = "\n".join(writer.lines)
+        lines.append(f"{indent}if size is None: size = json_size(v)")
+        peak = checked.peak()
+        if peak is not None and peak[1] <= _UNCHECKED_FACTOR:
+            unchecked = _BlockWriter(machine, sized, checks=False, names=checked.names, loop=loop)
+            unchecked.chain(start, depth + 1, (0, 1))
+            lines.append(f"{indent}if {_bound_source(peak)} <= limit:  # no state's output can pass the limit")
+            lines.extend(unchecked.lines)
+    lines.extend(checked.lines)
+    if loop:
+        lines.append("    return outputs")
+    namespace = dict(checked.names)
+    source = "\n".join(lines)
     exec(compile(source, f"<fast block {machine.pointer or '/'} {start}>", "exec"), namespace)  # noqa: S102  # our own source
     block = namespace["block"]
     block.__doc__ = source  # what runs, for a reader in a debugger
-    block.exits = writer.exits  # whether it may hand over to another block
-    return block  # type: ignore[no-any-return]
+    block.exits = checked.exits  # whether it may hand over to another block
+    block.uses_scope = checked.uses_scope  # whether it needs a Scope, or takes None (then no $$ or variables)
+    block.bound = None if checked.exits else checked.leaf_bound()  # its output's size from its input's, if linear
+    return block
+
+
+def _items_loop(machine: Machine, sized: bool) -> Callable[..., list[Any]] | None:
+    """A Map iterator's one block as a loop over the items, when its outputs' sizes need no
+    adding up (no limit, or a bound from each item's size): no call per item."""
+    block = compiled_machine(machine, sized)
+    if block is None or block.exits or (sized and block.bound is None):  # type: ignore[attr-defined]
+        return None
+    return _compile_block(machine, machine.start_at, sized, loop=True)  # type: ignore[no-any-return]
 
 
 def _incoming(machine: Machine) -> dict[str, int]:
@@ -200,16 +298,22 @@ def _incoming(machine: Machine) -> dict[str, int]:
 class _BlockWriter:
     """Python source for one block; ``names`` are the objects it refers to (states, compiled pieces).
 
-    Expressions are built as strings; a bound is a Python expression of ``size`` (the input's
-    bound) or None when only measuring the output can tell.
+    Expressions are built as strings. Each state's output is bounded from the block's input
+    (:data:`Bound`) as the writer goes, to choose the unchecked form and the block's ``bound``.
     """
 
-    def __init__(self, machine: Machine, sized: bool):
+    def __init__(
+        self, machine: Machine, sized: bool, checks: bool = True, names: dict[str, Any] | None = None, loop: bool = False
+    ):
         self.machine = machine
+        self.loop = loop
+        """Written inside a loop over Map items: an End appends the output and goes on to the next item."""
         self.sized = sized
+        self.checks = sized and checks
+        """Each state checks its output (``sized`` without ``checks``: the block's entry did)."""
         self.incoming = _incoming(machine)
         self.lines: list[str] = []
-        self.names: dict[str, Any] = {
+        self.names: dict[str, Any] = names if names is not None else {
             "_general": _general,
             "write_bound": write_bound,
             "_INLINE_ERRORS": _INLINE_ERRORS,
@@ -218,59 +322,89 @@ class _BlockWriter:
         }
         self.entered: set[str] = set()
         self.exits = False
+        self.uses_scope = False
+        self.bounds: list[Bound] = []
+        """Each state's output bound from the block's input, in the order written."""
+        self.leaves: list[Bound] = []
+        """The same where the block returns."""
+
+    def peak(self) -> Bound:
+        """A bound of every state's output from the block's input, None if some state's is unknown."""
+        return _widest(self.bounds)
+
+    def leaf_bound(self) -> Bound:
+        """A bound of the block's output from its input."""
+        return _widest(self.leaves)
+
+    def leave(self, depth: int, cumulative: Bound, name: str | None = None) -> None:
+        """Return from the block: at an End (``name`` None) or handing over to ``name``."""
+        self.leaves.append(cumulative)
+        if name is not None:
+            self.exits = True
+        if self.loop:
+            assert name is None, "a block that hands over is not written as a loop"
+            self.line(depth, "append(v)")
+            self.line(depth, "continue")
+            return
+        size = "size" if self.checks or not self.sized else _bound_source(cumulative)  # type: ignore[arg-type]
+        self.line(depth, f"return {name!r}, v, {size}")
 
     def line(self, depth: int, text: str) -> None:
         self.lines.append("    " * depth + text)
+
+    def set_scope(self, var: str, body: list[str]) -> None:
+        """Let a compiled piece (a closure of the general steps) see ``var`` as ``$``."""
+        self.uses_scope = True
+        body.append(f"scope.value = {var}")
 
     def bind(self, value: Any, prefix: str) -> str:
         name = f"{prefix}{len(self.names)}"
         self.names[name] = value
         return name
 
-    def hand_over(self, depth: int, name: str) -> None:
-        self.exits = True
-        self.line(depth, f"return {name!r}, v, size")
-
-    def chain(self, name: str, depth: int) -> None:
-        """States from ``name`` on, while each is the only way into the next."""
+    def chain(self, name: str, depth: int, cumulative: Bound) -> None:
+        """States from ``name`` on, while each is the only way into the next; ``cumulative``
+        bounds the input of ``name`` from the block's input."""
         while True:
             state = self.machine.states[name]
             self.entered.add(name)
             self.line(depth, f"# {name}")
             kind = type(state)
             if kind is ChoiceState:
-                self.choice(state, depth)  # type: ignore[arg-type]
+                self.choice(state, depth, cumulative)  # type: ignore[arg-type]
                 return
             following = None if state.end or kind is SucceedState else state.next
             if kind is PassState:
-                self.pass_state(state, depth)  # type: ignore[arg-type]
+                bound = self.pass_state(state, depth)  # type: ignore[arg-type]
             elif kind is SucceedState:
-                self.succeed(state, depth)  # type: ignore[arg-type]
+                bound = self.succeed(state, depth)  # type: ignore[arg-type]
             else:
                 run = _map_step(state, self.sized) if kind is MapState else _parallel_step(state, self.sized)  # type: ignore[arg-type]
+                self.uses_scope = True
                 self.line(depth, f"v = {self.bind(run, 'run_')}(v, size, scope, limit, cancel)")
                 if self.sized:  # what follows needs a bound; the output was checked, not bounded
                     self.line(depth, "size = json_size(v)" if following is not None else "size = None")
-            if following is None:
-                self.line(depth, "return None, v, size")
-                return
-            if not self.enterable(following):
-                self.hand_over(depth, following)
+                bound = None
+            cumulative = _compose(cumulative, bound)
+            self.bounds.append(cumulative)
+            if following is None or not self.enterable(following, depth):
+                self.leave(depth, cumulative, following)
                 return
             name = following
 
-    def enterable(self, name: str) -> bool:
-        return name not in self.entered and self.incoming[name] == 1 and _holds(self.machine, name)
+    def enterable(self, name: str, depth: int) -> bool:
+        """Whether to write ``name`` here: it has no other way in, and Python's indentation has room."""
+        return depth < _MAX_DEPTH and name not in self.entered and self.incoming[name] == 1 and _holds(self.machine, name)
 
-    def pass_state(self, state: PassState, depth: int) -> None:
+    def pass_state(self, state: PassState, depth: int) -> Bound:
         """``steps.run_pass`` for JSONPath: Result or InputPath + Parameters; ResultSelector; ResultPath; OutputPath."""
         body: list[str] = []
-        bound: str | None
+        bound: Bound
         if state.has_result:  # as the general step: the same object every run (states never mutate values)
-            result, bound = self.bind(state.result, "result_"), str(json_size(state.result))
+            result, bound = self.bind(state.result, "result_"), (json_size(state.result), 0)
         else:
             result = self.variable(self.path(state.input_path, "v", body), "r", body)
-            bound = "size" if state.input_path is not None else f"max(size, {EMPTY_OBJECT_SIZE})"
+            bound = (0, 1) if state.input_path is not None else (EMPTY_OBJECT_SIZE, 1)  # {} may outgrow a tiny input
             if state.parameters is not None:
                 result, bound = self.template(state.parameters, result, bound, body)
         if state.result_selector is not None:
@@ -278,7 +412,7 @@ class _BlockWriter:
         path = state.result_path
         measure = [f"b = check_size(o, limit, {state.name!r})"]
         if path is None:
-            output, bound = "v", "size"
+            output, bound = "v", (0, 1)
         elif not path.steps:
             output = result
         else:
@@ -289,68 +423,82 @@ class _BlockWriter:
             else:
                 body.append(f"o = {writer}(v, {result})")
             output = "o"
-            bound = None if bound is None else f"size + {bound} + {insert_overhead(path)}"
             overhead = insert_overhead(path)
-            measure.insert(0, f"b = write_bound(size, {result}, {overhead})")
-            measure[1] = f"if b > limit: {measure[1]}"
+            bound = None if bound is None else (bound[0] + overhead, bound[1] + 1)  # the input, the result, the keys
+            measure = [f"b = write_bound(size, {result}, {overhead})", f"if b > limit: {measure[0]}"]
         if state.output_path is None:
-            output, bound = "{}", str(EMPTY_OBJECT_SIZE)
+            output, bound = "{}", (EMPTY_OBJECT_SIZE, 0)
         elif state.output_path.text != "$":
             output = self.path(state.output_path, self.variable(output, "o", body), body)
+        if not body and output == "v" and bound == (0, 1):
+            return bound  # passes its input on: nothing to do, nothing to check
+        if not self.checks:
+            body.append(f"v = {output}")
+            self.guarded(self.bind(state, "state_"), body, depth)
+            return bound
         if output != "o":
             body.append(f"o = {output}")
-        if self.sized:
-            if bound is None:
-                body.extend(measure)
-            else:
-                body.append(f"b = {bound}")
-                body.append("if b > limit:")
-                body.extend("    " + text for text in measure)
-            body.append("size = b")
+        if bound is None:
+            body.extend(measure)
+        else:
+            body.append(f"b = {_bound_source(bound)}")
+            body.append("if b > limit:")
+            body.extend("    " + text for text in measure)
+        body.append("size = b")
         body.append("v = o")
         self.guarded(self.bind(state, "state_"), body, depth)
+        return bound
 
-    def succeed(self, state: SucceedState, depth: int) -> None:
+    def succeed(self, state: SucceedState, depth: int) -> Bound:
         """``steps.run_succeed``: InputPath then OutputPath; the output is a part of the input, or ``{}``."""
         body: list[str] = []
         selected = self.variable(self.path(state.input_path, "v", body), "o", body)
         body.append(f"o = {self.path(state.output_path, selected, body)}")
-        if self.sized and (state.input_path is None or state.output_path is None):
+        empties = state.input_path is None or state.output_path is None
+        if self.checks and empties:
             body.append(f"size = {EMPTY_OBJECT_SIZE}")
         body.append("v = o")
         self.guarded(self.bind(state, "state_"), body, depth)
+        return (EMPTY_OBJECT_SIZE, 0) if empties else (0, 1)
 
-    def choice(self, state: ChoiceState, depth: int) -> None:
+    def choice(self, state: ChoiceState, depth: int, cumulative: Bound) -> None:
         """``steps.run_choice``: the first matching rule's target (entered in place when nothing else leads there).
 
-        Rules are tested in order, each in the ``else`` of the one before, so a rule's Variable is
-        read only when the rules before it did not match, as the general step reads it.
+        Rules are tested in order, each only while none before it matched (``k == -1``), so a rule's
+        Variable is read only when the general step would read it; ``k == -1`` after them all is the Default.
         """
         branching = state.branching
         body: list[str] = []
-        body.append(f"scope.value = c = {self.path(state.input_path, 'v', body)}")
+        selected = self.variable(self.path(state.input_path, "v", body), "c", body)
+        if any(rule.inline is None or _path_source(rule.inline.variable, selected) is None for rule in branching.rules):
+            self.set_scope(selected, body)
+        body.append("k = -1")
         for index, rule in enumerate(branching.rules):
-            indent = "    " * index
-            inline = None if rule.inline is None else _path_source(rule.inline.variable, "c")
+            indent = "" if index == 0 else "    "
+            if index:
+                body.append("if k == -1:")
+            inline = None if rule.inline is None else _path_source(rule.inline.variable, selected)
             if inline is None:
                 body.append(f"{indent}if {self.bind(rule.test, 'test_')}(scope): k = {index}")
             else:
                 body.append(f"{indent}x = {inline}")
                 body.append(f"{indent}if {rule.inline.source}: k = {index}")  # type: ignore[union-attr]
-            body.append(f"{indent}else:")
-        indent = "    " * len(branching.rules)
-        # No rule matched and no Default: the general step raises States.NoChoiceMatched.
-        body.append(f"{indent}k = -1" if branching.default is not None else f"{indent}raise LookupError")
-        body.append(f"o = {self.path(state.output_path, 'c', body)}")
-        if self.sized and (state.input_path is None or state.output_path is None):
+        if branching.default is None:  # no rule matched: the general step raises States.NoChoiceMatched
+            body.append("if k == -1: raise LookupError")
+        output = self.path(state.output_path, selected, body)
+        empties = state.input_path is None or state.output_path is None
+        if self.checks and empties:
             body.append(f"size = {EMPTY_OBJECT_SIZE}")
-        body.append("v = o")
+        if output != "v":
+            body.append(f"v = {output}")
         # The general step decides what inline code could not, and the block goes on from its choice.
         targets = {rule.next: index for index, rule in reversed(list(enumerate(branching.rules)))}
         if branching.default is not None:
             targets.setdefault(branching.default, -1)
         at = self.bind(state, "state_")
         self.guarded(at, body, depth, self.bind(targets, "targets_"))
+        cumulative = _compose(cumulative, (EMPTY_OBJECT_SIZE, 0) if empties else (0, 1))
+        self.bounds.append(cumulative)
         choices = [(index, rule.next) for index, rule in enumerate(branching.rules)]
         if branching.default is not None:
             choices.append((-1, branching.default))
@@ -361,10 +509,10 @@ class _BlockWriter:
                 self.line(depth, f"{'if' if position == 0 else 'elif'} k == {index}:")
             elif inner > depth:
                 self.line(depth, "else:")
-            if self.enterable(target):  # type: ignore[arg-type]
-                self.chain(target, inner)  # type: ignore[arg-type]
+            if self.enterable(target, inner):  # type: ignore[arg-type]
+                self.chain(target, inner, cumulative)  # type: ignore[arg-type]
             else:
-                self.hand_over(inner, target)  # type: ignore[arg-type]
+                self.leave(inner, cumulative, target)
 
     def guarded(self, at: str, body: list[str], depth: int, targets: str | None = None) -> None:
         """``body`` with the state's general step taking over from its input when inline code raises.
@@ -376,10 +524,11 @@ class _BlockWriter:
         for text in body:
             self.line(depth + 1, text)
         self.line(depth, "except _INLINE_ERRORS:")
+        size = "size" if self.checks or not self.sized else "_"  # the unchecked form keeps the entry size
         if targets is None:
-            self.line(depth + 1, f"_, v, size = _general({at}, v, scope, limit)")
+            self.line(depth + 1, f"_, v, {size} = _general({at}, v, scope, limit)")
         else:
-            self.line(depth + 1, f"chosen, v, size = _general({at}, v, scope, limit)")
+            self.line(depth + 1, f"chosen, v, {size} = _general({at}, v, scope, limit)")
             self.line(depth + 1, f"k = {targets}[chosen]")
 
     # --- expressions ----------------------------------------------------------------------------
@@ -398,20 +547,41 @@ class _BlockWriter:
         inline = _path_source(path, var)
         if inline is not None:
             return inline
-        body.append(f"scope.value = {var}")
+        self.set_scope(var, body)
         return f"{self.bind(path.reader(), 'read_')}(scope)"
 
-    def template(self, template: Template, var: str, bound: str | None, body: list[str]) -> tuple[str, str | None]:
+    def template(self, template: Template, var: str, bound: Bound, body: list[str]) -> tuple[str, Bound]:
         """``template`` rendered from ``var`` into ``r``, and the render's bound from ``var``'s ``bound``."""
         inline = _template_source(template.source, var)
         if inline is None:
-            body.append(f"scope.value = {var}")
+            self.set_scope(var, body)
             inline = f"{self.bind(template.renderer, 'render_')}(scope)"
         body.append(f"r = {inline}")
         if template.size_bound is None or bound is None:
             return "r", None
-        constant, factor = template.size_bound
-        return "r", f"{constant} + {factor} * ({bound})"
+        constant, factor = template.size_bound  # constant + factor * (what it reads from)
+        return "r", (constant + factor * bound[0], factor * bound[1])
+
+
+def _widest(bounds: list[Bound]) -> Bound:
+    """One bound at least as large as each of ``bounds``; None if one is unknown, or there are none."""
+    if not bounds or None in bounds:
+        return None
+    return max(b[0] for b in bounds), max(b[1] for b in bounds)  # type: ignore[index]
+
+
+def _compose(outer: Bound, inner: Bound) -> Bound:
+    """``inner`` (a state's bound from its input) applied to ``outer`` (its input's bound)."""
+    if outer is None or inner is None:
+        return None
+    return inner[0] + inner[1] * outer[0], inner[1] * outer[1]
+
+
+def _bound_source(bound: tuple[int, int]) -> str:
+    """``constant + factor * size`` as short Python source."""
+    constant, factor = bound
+    scaled = "0" if factor == 0 else "size" if factor == 1 else f"{factor} * size"
+    return scaled if constant == 0 else str(constant) if factor == 0 else f"{scaled} + {constant}"
 
 
 def _path_source(path: Path, var: str) -> str | None:

@@ -418,27 +418,42 @@ def map_in_order(
     tolerance: tuple[int | None, float | None],
     input_size: int | None,
     iterate: Callable[[Any, int | None], tuple[None, Any, int | None]],
+    output_bound: tuple[int, int] | None = None,
+    run_all: Callable[[Sequence[tuple[int, Any]], int | None], list[Any]] | None = None,
 ) -> StepOutcome:
     """Run the iterations one after another and collect them (:func:`map_collect`).
 
     ``iterate(item, item_size)`` returns ``(None, output, size bound)``, a finished run in the
     shape of the engine's compiled steps; the bounds add up to one for the results array, so a
-    small Map's output is not serialised.
+    small Map's output is not serialised. ``output_bound`` ``(constant, factor)`` may say more:
+    every output is at most ``constant + factor * size(item)``. The items are disjoint parts of
+    the input, so all of them together are at most the input's size. ``run_all(items, item_size)``,
+    if given, runs them all at once and returns their outputs; it is used when nothing is
+    tolerated and the outputs' sizes are not needed (``output_bound``, or no payload limit).
     """
     item_size = map_item_size(state, input_size)
-    results: list[Any] = [None] * len(items)
+    bounded = output_bound is not None and item_size is not None
     failures: dict[int, StatesError] = {}
-    tolerant = tolerance != (None, None)
-    results_size: int | None = 1 + len(items) if items else 2  # brackets and commas
-    for index, item in items:
-        try:
-            _, results[index], output_size = iterate(item, item_size)
-        except StatesError as error:
-            if not tolerant:
-                raise
-            failures[index] = error
-            output_size = None
-        results_size = None if results_size is None or output_size is None else results_size + output_size
+    if tolerance == (None, None) and run_all is not None and (bounded or frame.payload_limit is None):
+        results, sizes = run_all(items, item_size), []
+    elif tolerance == (None, None):  # the first failure is the Map's: no bookkeeping per iteration
+        runs = [iterate(item, item_size) for _, item in items]
+        results = [run[1] for run in runs]
+        sizes = [] if bounded else [run[2] for run in runs]
+    else:
+        results, sizes = [None] * len(items), [None] * len(items)
+        for index, item in items:
+            try:
+                _, results[index], sizes[index] = iterate(item, item_size)
+            except StatesError as error:
+                failures[index] = error
+    # Brackets and commas, and the outputs' bounds: one for the results array.
+    separators = len(items) + 1 if items else 2
+    if bounded and not failures:
+        constant, factor = output_bound  # type: ignore[misc]
+        results_size: int | None = separators + len(items) * constant + factor * item_size
+    else:
+        results_size = None if None in sizes else separators + sum(sizes)  # type: ignore[arg-type]
     return map_collect(state, input, results, failures, frame, tolerance, sizes=(input_size, results_size))
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from asw_airflow.engine.interpreter import Execution, run_execution
-from asw_airflow.ir import build_machine
+from asw_airflow.ir import Machine, build_machine
 from asw_airflow.semantics import steps
 from asw_airflow.semantics.dataflow import Frame, check_size
 from asw_airflow.semantics.errors import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
@@ -26,6 +26,13 @@ PASSES: list[dict[str, Any]] = [
     {"Type": "Pass", "Result": {"r": 1}, "ResultSelector": {"s.$": "$.r"}, "ResultPath": "$.a"},
     {"Type": "Pass", "Result": "x", "InputPath": "$.missing"},  # a Result skips InputPath
 ]
+
+
+def compiled(definition: dict[str, Any]) -> Machine:
+    """A machine whose blocks are written now, so ``run_execution`` runs them from its first run."""
+    machine = build_machine(definition)
+    assert compiled_machine(machine) is not None and compiled_machine(machine, sized=False) is not None
+    return machine
 
 
 def _one_state(definition: dict[str, Any]) -> Any:
@@ -97,7 +104,7 @@ def _branching() -> dict[str, Any]:
     ],
 )
 def test_a_choice_and_the_targets_only_it_leads_to_run_in_one_block(value: Any, output: Any) -> None:
-    machine = build_machine(_branching())
+    machine = compiled(_branching())
     block = fast_steps(machine)["Prep"]
     assert block is not None
     assert block(value, None, Scope(None), 1000, NEVER_STOPPED)[:2] == (None, output)
@@ -106,7 +113,7 @@ def test_a_choice_and_the_targets_only_it_leads_to_run_in_one_block(value: Any, 
 
 @pytest.mark.parametrize("value", [{"m": 1}, [1, 2], "text", {"n": {"deep": 1}}])
 def test_what_inline_code_cannot_read_fails_as_the_general_steps_fail(value: Any) -> None:
-    machine = build_machine(_branching())
+    machine = compiled(_branching())
     fast = run_execution(machine, value)
     general = run_execution(machine, value, history=True)  # the recording loop runs only general steps
     assert (fast.status, fast.output, fast.error, fast.cause) == (general.status, general.output, general.error, general.cause)
@@ -155,7 +162,7 @@ def _chain(states: int) -> dict[str, Any]:
 
 
 def test_a_bound_past_the_limit_measures_and_only_the_real_size_fails() -> None:
-    machine = build_machine(_chain(12))
+    machine = compiled(_chain(12))
     value = {"s": "x" * 20}
     exact = len('{"s":"xxxxxxxxxxxxxxxxxxxx","last":{"v":"xxxxxxxxxxxxxxxxxxxx"}}')
     assert run_execution(machine, value, payload_limit=exact).status == "SUCCEED"  # bounds passed it many times
@@ -166,7 +173,7 @@ def test_a_bound_past_the_limit_measures_and_only_the_real_size_fails() -> None:
 
 
 def test_bounds_are_upper_bounds_for_result_path_inserts_with_non_ascii_keys() -> None:
-    machine = build_machine(
+    machine = compiled(
         {
             "StartAt": "A",
             "States": {
@@ -199,7 +206,7 @@ def test_general_and_fast_raise_the_same_error() -> None:
 def test_a_map_output_bounded_by_its_iterations_is_checked_exactly() -> None:
     iterator = {"StartAt": "P", "States": {"P": {"Type": "Pass", "Result": "é", "ResultPath": "$.r", "End": True}}}
     map_state = {"Type": "Map", "ItemsPath": "$.items", "Iterator": iterator, "ResultPath": "$.out", "End": True}
-    machine = build_machine({"StartAt": "M", "States": {"M": map_state}})
+    machine = compiled({"StartAt": "M", "States": {"M": map_state}})
     value = {"items": [{"n": i} for i in range(5)]}
     output = run_execution(machine, value, payload_limit=None).output
     assert output["out"] == [{"n": i, "r": "é"} for i in range(5)]
@@ -248,7 +255,7 @@ def test_a_task_result_inserted_into_a_measured_input_is_checked_exactly() -> No
     ],
 )
 def test_null_paths_give_an_empty_object_larger_than_a_tiny_input(definition: dict[str, Any]) -> None:
-    machine = build_machine({"StartAt": "S", "States": {"S": definition, "E": {"Type": "Succeed"}}})
+    machine = compiled({"StartAt": "S", "States": {"S": definition, "E": {"Type": "Succeed"}}})
     for limit in range(1, 12):  # the input 1 is one byte; the outputs are {} or {"a":{}}
         fast = run_execution(machine, 1, payload_limit=limit)
         general = run_execution(machine, 1, payload_limit=limit, history=True)
@@ -277,7 +284,7 @@ INLINE_RULES = [
 
 @pytest.mark.parametrize("operator, operand", INLINE_RULES)
 def test_choice_rules_written_inline_match_what_the_general_step_matches(operator: str, operand: Any) -> None:
-    machine = build_machine(
+    machine = compiled(
         {
             "StartAt": "C",
             "States": {
@@ -292,3 +299,68 @@ def test_choice_rules_written_inline_match_what_the_general_step_matches(operato
         fast = run_execution(machine, {"v": value})
         general = run_execution(machine, {"v": value}, history=True)
         assert (fast.status, fast.output) == (general.status, general.output), value
+
+
+@pytest.mark.parametrize("states", [1, 2, 3])
+def test_a_block_skips_its_checks_only_when_its_entry_bound_fits(states: int) -> None:
+    machine = compiled(_chain(states))
+    value = {"s": "x" * 20}
+    exact = len('{"s":"xxxxxxxxxxxxxxxxxxxx","last":{"v":"xxxxxxxxxxxxxxxxxxxx"}}')
+    for limit in (exact - 1, exact, exact * 4, 10**6):
+        fast = run_execution(machine, value, payload_limit=limit)
+        general = run_execution(machine, value, payload_limit=limit, history=True)
+        assert (fast.status, fast.output, fast.error, fast.cause) == (general.status, general.output, general.error, general.cause)
+    assert run_execution(machine, value, payload_limit=exact - 1).error == DATA_LIMIT_EXCEEDED
+
+
+def test_a_choice_with_many_rules_and_a_long_run_of_choices_compile() -> None:
+    """Rules are written flat and nested branches stop at a depth, whatever the definition's size."""
+    states: dict[str, Any] = {}
+    for i in range(120):
+        rules = [{"Variable": "$.n", "NumericEquals": j, "Next": f"p{i}"} for j in range(150 if i == 0 else 1)]
+        states[f"c{i}"] = {"Type": "Choice", "Choices": rules, "Default": "end"}
+        states[f"p{i}"] = {"Type": "Pass", "Result": i, "ResultPath": "$.last", "Next": f"c{i + 1}" if i < 119 else "end"}
+    states["end"] = {"Type": "Succeed"}
+    machine = build_machine({"StartAt": "c0", "States": states})
+    assert compiled_machine(machine) is not None
+    assert run_execution(machine, {"n": 0}).output == {"n": 0, "last": 119}
+    assert run_execution(machine, {"n": 149}).output == {"n": 149, "last": 0}  # the 150th rule, then Defaults
+    assert run_execution(machine, {"n": 500}).output == {"n": 500}
+
+
+def test_a_machine_gets_its_blocks_once_it_has_run_a_few_times() -> None:
+    """Writing blocks costs tens of general runs: a workflow run once must not pay for it."""
+    machine = build_machine(_branching())
+    for _ in range(3):
+        assert run_execution(machine, {"n": 70}).output == {"value": 70, "size": "big"}
+    assert "fast_run" not in machine.memo
+    for _ in range(30):
+        assert run_execution(machine, {"n": 70}).output == {"value": 70, "size": "big"}
+    assert machine.memo["fast_run"] is not None
+
+
+@pytest.mark.parametrize("tolerated", [None, 1, 5])
+@pytest.mark.parametrize("limit", [None, 10**6, 120])
+def test_compiled_maps_fail_tolerate_and_nest_as_the_general_steps_do(tolerated: int | None, limit: int | None) -> None:
+    """Items without ``n`` fail in the iterator (a missing path); inner Maps run in item order too."""
+    inner = {
+        "StartAt": "Deeper",
+        "States": {
+            "Deeper": {
+                "Type": "Map",
+                "ItemsPath": "$.parts",
+                "Iterator": {"StartAt": "Part", "States": {"Part": {"Type": "Pass", "Parameters": {"p.$": "$"}, "End": True}}},
+                "ResultPath": "$.parts",
+                "Next": "Read",
+            },
+            "Read": {"Type": "Pass", "Parameters": {"n.$": "$.n", "parts.$": "$.parts"}, "End": True},
+        },
+    }
+    map_state: dict[str, Any] = {"Type": "Map", "ItemsPath": "$.items", "Iterator": inner, "End": True}
+    if tolerated is not None:
+        map_state["ToleratedFailureCount"] = tolerated
+    machine = compiled({"StartAt": "M", "States": {"M": map_state}})
+    for items in ([{"n": 1, "parts": [1, 2]}, {"n": 2, "parts": []}], [{"n": 1, "parts": [1]}, {"parts": [3]}, {"parts": []}]):
+        fast = run_execution(machine, {"items": items}, payload_limit=limit)
+        general = run_execution(machine, {"items": items}, payload_limit=limit, history=True)
+        assert (fast.status, fast.output, fast.error, fast.cause) == (general.status, general.output, general.error, general.cause)

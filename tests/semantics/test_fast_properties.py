@@ -70,7 +70,7 @@ LIMITS = st.sampled_from([None, 10**6, 40, 12])
 def _check_same(definition: dict[str, Any], value: Any, limit: int | None) -> None:
     """The compiled run (``run_execution`` with no options) ends as the recording loop's general steps do."""
     machine = build_machine(definition)
-    assert compiled_machine(machine) is not None
+    assert compiled_machine(machine) is not None and compiled_machine(machine, sized=False) is not None  # from the first run
     fast = run_execution(machine, value, payload_limit=limit)
     general = run_execution(machine, value, payload_limit=limit, history=True)
     assert (fast.status, fast.output, fast.error, fast.cause) == (general.status, general.output, general.error, general.cause)
