@@ -36,7 +36,7 @@ from asw_airflow.ir import (
 from asw_airflow.semantics import steps
 from asw_airflow.semantics.dataflow import DEFAULT_PAYLOAD_LIMIT, Frame, check_size, enter_state, json_size, make_context, timestamp
 from asw_airflow.semantics.errors import StatesError
-from asw_airflow.semantics.fast import Cancelled, warm_machine, warm_steps
+from asw_airflow.semantics.fast import Cancelled, map_iterations, warm_machine, warm_steps
 from asw_airflow.semantics.scope import Scope
 
 Status = Literal["SUCCEED", "FAILED", "TERMINATED", "SUSPENDED"]
@@ -447,12 +447,12 @@ class Execution:
             if self._fast and shared_scope is not None:
                 compiled = warm_machine(state.iterator, limit is not None, runs=len(items))
             if compiled is not None:
-                iterate = lambda item, item_size: compiled(item, item_size, shared_scope, limit, cancel)  # noqa: E731
-            else:
-                iterate = lambda item, item_size: (  # noqa: E731
-                    None,
-                    *self._run_machine(state.iterator, item, shared or frame.inner(context), cancel, item_size, shared_scope),
-                )
+                iterations = map_iterations(state.iterator, limit is not None, shared_scope, limit, cancel)
+                return steps.map_in_order(state, value, frame, items, tolerance, size, *iterations)
+            iterate = lambda item, item_size: (  # noqa: E731
+                None,
+                *self._run_machine(state.iterator, item, shared or frame.inner(context), cancel, item_size, shared_scope),
+            )
             return steps.map_in_order(state, value, frame, items, tolerance, size, iterate)
 
         item_size = steps.map_item_size(state, size)

@@ -197,21 +197,29 @@ def _general(state: State, value: Any, scope: Scope | None, limit: int | None) -
 # --- Map and Parallel run their compiled machines one after another -------------------------------
 
 
+def map_iterations(
+    iterator: Machine, sized: bool, scope: Scope | None, limit: int | None, cancel: Any
+) -> tuple[Callable[[Any, int | None], Any], Bound, Callable[[Any, int | None], list[Any]] | None]:
+    """What ``steps.map_in_order`` takes to run a compiled iterator: one iteration, the bound of
+    its output from its item, and all iterations as one loop (None when it cannot be one)."""
+    iterate = compiled_machine(iterator, sized)
+    assert iterate is not None
+    loop = _items_loop(iterator, sized)
+    one = lambda item, item_size: iterate(item, item_size, scope, limit, cancel)  # noqa: E731
+    every = None if loop is None else lambda items, item_size: loop(items, item_size, scope, limit, cancel)  # noqa: E731
+    return one, getattr(iterate, "bound", None), every
+
+
 def _map_step(state: MapState, sized: bool) -> Callable[[Any, int | None, Scope, int | None, Any], Any]:
     """The Map's items, its iterations in item order (no Task or Wait inside: threads would only add overhead), its output."""
-    iterate = compiled_machine(state.iterator, sized)
-    assert iterate is not None
-    output_bound = getattr(iterate, "bound", None)  # one block whose output is bounded from its input
-    loop = _items_loop(state.iterator, sized)
 
     def run_map(value: Any, size: int | None, scope: Scope, limit: int | None, cancel: Any) -> Any:
         frame = Frame(scope.context, scope.variables, limit)
         items = steps.map_items(state, value, frame)
         steps.map_concurrency(state, value, frame)  # a bad MaxConcurrencyPath fails here as in the interpreter
         tolerance = steps.map_tolerance(state, value, frame)
-        in_order = lambda item, item_size: iterate(item, item_size, scope, limit, cancel)  # noqa: E731
-        run_all = None if loop is None else lambda items, item_size: loop(items, item_size, scope, limit, cancel)  # noqa: E731
-        return steps.map_in_order(state, value, frame, items, tolerance, size, in_order, output_bound, run_all).output
+        iterations = map_iterations(state.iterator, sized, scope, limit, cancel)
+        return steps.map_in_order(state, value, frame, items, tolerance, size, *iterations).output
 
     return run_map
 
@@ -278,11 +286,13 @@ def _compile_block(machine: Machine, start: str, sized: bool, loop: bool = False
 
 def _items_loop(machine: Machine, sized: bool) -> Callable[..., list[Any]] | None:
     """A Map iterator's one block as a loop over the items, when its outputs' sizes need no
-    adding up (no limit, or a bound from each item's size): no call per item."""
-    block = compiled_machine(machine, sized)
-    if block is None or block.exits or (sized and block.bound is None):  # type: ignore[attr-defined]
-        return None
-    return _compile_block(machine, machine.start_at, sized, loop=True)  # type: ignore[no-any-return]
+    adding up (no limit, or a bound from each item's size): no call per item. Cached on the machine."""
+    key = "items_loop" if sized else "items_loop_unsized"
+    if key not in machine.memo:
+        block = compiled_machine(machine, sized)
+        loops = block is not None and not block.exits and (not sized or block.bound is not None)  # type: ignore[attr-defined]
+        machine.memo[key] = _compile_block(machine, machine.start_at, sized, loop=True) if loops else None
+    return machine.memo[key]  # type: ignore[no-any-return]
 
 
 def _incoming(machine: Machine) -> dict[str, int]:

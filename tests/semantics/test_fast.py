@@ -364,3 +364,28 @@ def test_compiled_maps_fail_tolerate_and_nest_as_the_general_steps_do(tolerated:
         fast = run_execution(machine, {"items": items}, payload_limit=limit)
         general = run_execution(machine, {"items": items}, payload_limit=limit, history=True)
         assert (fast.status, fast.output, fast.error, fast.cause) == (general.status, general.output, general.error, general.cause)
+
+
+@pytest.mark.parametrize("limit", [None, 10**6, 1000])  # 1000: the Task's output fits, the Map's does not
+def test_the_interpreter_runs_a_long_map_through_its_compiled_iterator(limit: int | None) -> None:
+    """A Task keeps the machine in the interpreter; its Map of many items still runs compiled."""
+    from asw_airflow.engine.handlers import HandlerRegistry
+
+    handlers = HandlerRegistry()
+    handlers.register_kind("scf", lambda invocation: [{"n": i} for i in range(40)])
+    resource = "qrn:qcs:asw:ap-guangzhou:1:sdk:json:qcloud:scf:Invoke/f"
+    iterator = _branching() | {"StartAt": "Prep"}
+    machine = build_machine(
+        {
+            "StartAt": "T",
+            "States": {
+                "T": {"Type": "Task", "Resource": resource, "ResultPath": "$.items", "Next": "M"},
+                "M": {"Type": "Map", "ItemsPath": "$.items", "Iterator": iterator, "ResultPath": "$.out", "End": True},
+            },
+        }
+    )
+    fast = run_execution(machine, {}, handlers=handlers, payload_limit=limit)
+    general = run_execution(machine, {}, handlers=handlers, payload_limit=limit, history=True)
+    assert (fast.status, fast.output, fast.error, fast.cause) == (general.status, general.output, general.error, general.cause)
+    key = "fast_run" if limit is not None else "fast_run_unsized"
+    assert machine.states["M"].iterator.memo.get(key) is not None  # type: ignore[attr-defined]
