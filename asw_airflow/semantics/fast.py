@@ -136,8 +136,7 @@ def compiled_machine(machine: Machine, sized: bool = True) -> FastStep | None:
     try:
         return machine.memo[key]  # type: ignore[no-any-return]
     except KeyError:
-        holds = all(_holds(machine, name) for name in machine.states)
-        run = machine.memo[key] = _machine_run(machine, sized) if holds else None
+        run = machine.memo[key] = _machine_run(machine, sized) if _holds_all(machine) else None
         return run
 
 
@@ -174,8 +173,16 @@ def _holds(machine: Machine, name: str) -> bool:
         return all(rule.assign is None for rule in state.branching.rules)  # type: ignore[attr-defined]
     if kind is MapState or kind is ParallelState:
         nested = (state.iterator,) if kind is MapState else state.branches  # type: ignore[attr-defined]
-        return not state.retry and not state.catch and all(compiled_machine(m) is not None for m in nested)  # type: ignore[attr-defined]
+        return not state.retry and not state.catch and all(_holds_all(inner) for inner in nested)  # type: ignore[attr-defined]
     return False
+
+
+def _holds_all(machine: Machine) -> bool:
+    """Whether blocks can run every state of the machine (cached on it)."""
+    holds = machine.memo.get("fast_holds")
+    if holds is None:
+        holds = machine.memo["fast_holds"] = all(_holds(machine, name) for name in machine.states)
+    return holds  # type: ignore[no-any-return]
 
 
 # --- the general path, for what inline code cannot do ---------------------------------------------
