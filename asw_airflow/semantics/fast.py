@@ -385,7 +385,7 @@ class _BlockWriter:
         while True:
             state = self.machine.states[name]
             self.entered.add(name)
-            self.line(depth, f"# {name}")
+            self.line(depth, f"# {name!r}")  # repr: a name is text, never code
             kind = type(state)
             if kind is ChoiceState:
                 self.choice(state, depth, cumulative)  # type: ignore[arg-type]

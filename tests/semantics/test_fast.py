@@ -389,3 +389,20 @@ def test_the_interpreter_runs_a_long_map_through_its_compiled_iterator(limit: in
     assert (fast.status, fast.output, fast.error, fast.cause) == (general.status, general.output, general.error, general.cause)
     key = "fast_run" if limit is not None else "fast_run_unsized"
     assert machine.states["M"].iterator.memo.get(key) is not None  # type: ignore[attr-defined]
+
+
+def test_names_keys_and_strings_in_a_definition_stay_data_in_generated_code() -> None:
+    hostile = "x\nraise SystemExit('ran')  # '\"\\"
+    machine = compiled(
+        {
+            "StartAt": hostile,
+            "States": {
+                hostile: {"Type": "Pass", "Parameters": {"k.$": "$.a", hostile: hostile}, "Next": "C"},
+                "C": {"Type": "Choice", "Choices": [{"Variable": "$.k", "StringEquals": hostile, "Next": "D"}], "Default": "E"},
+                "D": {"Type": "Pass", "Result": hostile, "ResultPath": "$['q\"']", "End": True},
+                "E": {"Type": "Pass", "Result": "no", "End": True},
+            },
+        }
+    )
+    assert run_execution(machine, {"a": hostile}).output == {"k": hostile, hostile: hostile, 'q"': hostile}
+    assert run_execution(machine, {"a": "other"}).output == "no"
