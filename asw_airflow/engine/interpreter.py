@@ -34,8 +34,9 @@ from asw_airflow.ir import (
     WaitState,
 )
 from asw_airflow.semantics import steps
-from asw_airflow.semantics.dataflow import DEFAULT_PAYLOAD_LIMIT, Frame, check_size, enter_state, json_size, make_context, timestamp
+from asw_airflow.semantics.dataflow import DEFAULT_PAYLOAD_LIMIT, Frame, check_size, enter_state, make_context, timestamp
 from asw_airflow.semantics.errors import StatesError
+from asw_airflow.semantics.paths import json_size
 from asw_airflow.semantics.fast import Cancelled, map_iterations, warm_machine, warm_steps
 from asw_airflow.semantics.scope import Scope
 
@@ -566,7 +567,7 @@ def run_execution(machine: Machine, input: Any, **options: Any) -> ExecutionResu
     once it has run a few times, as one call of its compiled form; a failure runs again through
     :class:`Execution`, which gives it exactly (such machines have no side effects).
     """
-    if (not options or options.keys() == _LIMIT_ONLY) and machine.timeout_seconds is None:
+    if (not options or options.keys() == _LIMIT_ONLY) and steps.execution_timeout(machine) is None:
         limit = options.get("payload_limit", DEFAULT_PAYLOAD_LIMIT)
         run = warm_machine(machine, limit is not None)
         if run is not None:

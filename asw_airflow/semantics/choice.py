@@ -21,6 +21,7 @@ the selected rule (or none) into the next state's name.
 from __future__ import annotations
 
 import difflib
+import math
 import operator
 import re
 from dataclasses import dataclass, field
@@ -229,6 +230,11 @@ def compile_rule(rule: Mapping[str, Any]) -> ChoiceRule:
     return ChoiceRule(JSONPATH, inline=_inline_test(rule), _test=test, **extras)
 
 
+def _has_literal(value: Any) -> bool:
+    """Whether ``repr(value)`` is Python source for it: not for NaN or infinities (a Python dict can hold them)."""
+    return not isinstance(value, float) or math.isfinite(value)
+
+
 def _inline_test(rule: Mapping[str, Any]) -> InlineTest | None:
     """The Python source of a compiled comparison (called after ``_compile_test`` accepted the rule)."""
     operators = [name for name in rule if name in _COMPARISONS or name in _TYPE_TESTS]
@@ -242,7 +248,7 @@ def _inline_test(rule: Mapping[str, Any]) -> InlineTest | None:
         source = source if operand else f"not ({source})"
     else:
         template = _COMPARISONS[name].source
-        if template is None or _COMPARISONS[name].key(operand) is None:
+        if template is None or _COMPARISONS[name].key(operand) is None or not _has_literal(operand):
             return None
         source = template.format(repr(operand))
     return InlineTest(_compile_path(rule["Variable"], "Variable"), source)

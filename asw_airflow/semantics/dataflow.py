@@ -16,36 +16,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 
-import msgspec
-
 from asw_airflow.ir import JSONATA, Setting, State
 from asw_airflow.semantics.errors import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
-from asw_airflow.semantics.paths import Path, ReferencePath
+from asw_airflow.semantics.paths import Path, ReferencePath, json_size
 from asw_airflow.semantics.scope import Scope
 
 DEFAULT_PAYLOAD_LIMIT = 256 * 1024
 """Bytes of UTF-8 JSON a state's input or output may have, as AWS and ASW enforce."""
 
 _NO_RESULT = object()
-_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-"""Built once: ``json.dumps`` with options builds a new encoder per call."""
-_ENCODE_UTF8 = msgspec.json.Encoder().encode
-
-
-def json_size(value: Any) -> int:
-    """UTF-8 bytes of ``value`` as compact JSON, what the payload limit counts.
-
-    msgspec writes UTF-8 JSON in C, about 8x faster than ``json`` plus an encode, and states pay
-    this per size check. It spells exponent floats its own way (``1e16`` for ``1e+16``), a byte
-    either way; ASW's Java runtime spells them differently again. What msgspec does not take
-    goes to ``json``, which raises for what is not JSON at all.
-    """
-    try:
-        return len(_ENCODE_UTF8(value))
-    except (TypeError, msgspec.EncodeError):
-        return len(_COMPACT.encode(value).encode("utf-8"))
-
-
 @dataclass(frozen=True, slots=True)
 class Frame:
     """What a running state can see besides its input: ``$$``, the variables in scope, the payload limit."""
@@ -292,7 +271,7 @@ def write_bound(input_size: int, result: Any, overhead: int) -> int:
 def insert_overhead(path: ReferencePath) -> int:
     """Bytes a ResultPath write adds besides the result: per key its quoted name, ``:`` and ``,``,
     and ``{}`` if the object on the way is missing (replacing a value or an array item adds nothing)."""
-    return sum(len(_COMPACT.encode(step).encode("utf-8")) + 4 for step in path.steps if isinstance(step, str))
+    return sum(json_size(step) + 4 for step in path.steps if isinstance(step, str))
 
 
 def check_size(value: Any, limit: int | None, state_name: str | None = None) -> int | None:

@@ -38,9 +38,9 @@ from typing import Any, Callable, Mapping
 
 from asw_airflow.ir import JSONPATH, ChoiceState, Machine, MapState, ParallelState, PassState, State, SucceedState
 from asw_airflow.semantics import steps
-from asw_airflow.semantics.dataflow import EMPTY_OBJECT_SIZE, Frame, check_size, insert_overhead, json_size, write_bound
+from asw_airflow.semantics.dataflow import EMPTY_OBJECT_SIZE, Frame, check_size, insert_overhead, write_bound
 from asw_airflow.semantics.errors import StatesError
-from asw_airflow.semantics.paths import VALUE_ROOT, Path, compile_path
+from asw_airflow.semantics.paths import VALUE_ROOT, Path, compile_path, json_size
 from asw_airflow.semantics.scope import Scope
 from asw_airflow.semantics.templates import Template
 
@@ -78,7 +78,7 @@ class _Steps(dict):  # type: ignore[type-arg]
     def __missing__(self, name: str) -> FastStep | None:
         step = _compile_block(self._machine, name, self._sized) if _holds(self._machine, name) else None
         self[name] = step
-        return step
+        return step  # type: ignore[no-any-return]
 
 
 def fast_steps(machine: Machine, sized: bool = True) -> Mapping[str, FastStep | None]:
@@ -144,10 +144,8 @@ def _machine_run(machine: Machine, sized: bool) -> FastStep:
     """The start block itself when it never hands over to another, else a loop over blocks."""
     blocks = fast_steps(machine, sized)
     first = blocks[machine.start_at]
-    assert first is not None
-    if not first.exits:  # type: ignore[attr-defined]
-        return first
-    # Blocks are written as they are entered, so whether they read the scope is not known yet.
+    if first is None or not first.exits:  # type: ignore[attr-defined]
+        return first  # None: its source would not compile, the general path runs it
 
     def run(value: Any, size: int | None, scope: Scope, limit: int | None, cancel: Any) -> tuple[None, Any, int | None]:
         name, value, size = first(value, size, scope, limit, cancel)
@@ -157,7 +155,8 @@ def _machine_run(machine: Machine, sized: bool) -> FastStep:
             name, value, size = blocks[name](value, size, scope, limit, cancel)  # type: ignore[misc]
         return None, value, size
 
-    run.uses_scope = True  # type: ignore[attr-defined]
+    # Blocks are written as they are entered: what they read and bound is not known yet.
+    run.exits, run.uses_scope, run.bound = True, True, None  # type: ignore[attr-defined]
     return run
 
 
@@ -250,7 +249,7 @@ def _parallel_step(state: ParallelState, sized: bool) -> Callable[[Any, int | No
 def _compile_block(machine: Machine, start: str, sized: bool, loop: bool = False) -> Any:
     """The block's source, written once with a size check per state and, where every state's
     output is bounded from the block's input, again without: a single test at entry then shows
-    that no state can pass the limit.
+    that no state can pass the limit. None if Python cannot compile it (nesting beyond its limits).
 
     ``loop``: the block as a loop over Map items instead, ``run(items, item_size, scope, limit,
     cancel) -> outputs``, for a block that never hands over (see :func:`_items_loop`).
@@ -282,7 +281,11 @@ def _compile_block(machine: Machine, start: str, sized: bool, loop: bool = False
         lines.append("    return outputs")
     namespace = dict(checked.names)
     source = "\n".join(lines)
-    exec(compile(source, f"<fast block {machine.pointer or '/'} {start}>", "exec"), namespace)  # noqa: S102  # our own source
+    try:
+        code = compile(source, f"<fast block {machine.pointer or '/'} {start}>", "exec")
+    except (SyntaxError, RecursionError, MemoryError):  # a limit of Python's compiler: the general steps run it
+        return None
+    exec(code, namespace)  # noqa: S102  # our own source
     block = namespace["block"]
     block.__doc__ = source  # what runs, for a reader in a debugger
     block.exits = checked.exits  # whether it may hand over to another block
@@ -421,7 +424,7 @@ class _BlockWriter:
             result, bound = self.bind(state.result, "result_"), (json_size(state.result), 0)
         else:
             result = self.variable(self.path(state.input_path, "v", body), "r", body)
-            bound = (0, 1) if state.input_path is not None else (EMPTY_OBJECT_SIZE, 1)  # {} may outgrow a tiny input
+            bound = _selection_bound(state.input_path, (0, 1))
             if state.parameters is not None:
                 result, bound = self.template(state.parameters, result, bound, body)
         if state.result_selector is not None:
@@ -447,8 +450,9 @@ class _BlockWriter:
             output, bound = "{}", (EMPTY_OBJECT_SIZE, 0)
         elif state.output_path.text != "$":
             output = self.path(state.output_path, self.variable(output, "o", body), body)
-        if not body and output == "v" and bound == (0, 1):
-            return bound  # passes its input on: nothing to do, nothing to check
+            bound = _selection_bound(state.output_path, bound)
+        if not body and output == "v" and bound == (0, 1) and not self.checks:
+            return bound  # passes its input on; the entry test covered it (a block's input may be over the limit)
         if not self.checks:
             body.append(f"v = {output}")
             self.guarded(self.bind(state, "state_"), body, depth)
@@ -471,12 +475,11 @@ class _BlockWriter:
         body: list[str] = []
         selected = self.variable(self.path(state.input_path, "v", body), "o", body)
         body.append(f"o = {self.path(state.output_path, selected, body)}")
-        empties = state.input_path is None or state.output_path is None
-        if self.checks and empties:
-            body.append(f"size = {EMPTY_OBJECT_SIZE}")
+        bound = _selection_bound(state.output_path, _selection_bound(state.input_path, (0, 1)))
+        self.track_size(bound, "o", body)
         body.append("v = o")
         self.guarded(self.bind(state, "state_"), body, depth)
-        return (EMPTY_OBJECT_SIZE, 0) if empties else (0, 1)
+        return bound
 
     def choice(self, state: ChoiceState, depth: int, cumulative: Bound) -> None:
         """``steps.run_choice``: the first matching rule's target (entered in place when nothing else leads there).
@@ -502,10 +505,9 @@ class _BlockWriter:
                 body.append(f"{indent}if {rule.inline.source}: k = {index}")  # type: ignore[union-attr]
         if branching.default is None:  # no rule matched: the general step raises States.NoChoiceMatched
             body.append("if k == -1: raise LookupError")
-        output = self.path(state.output_path, selected, body)
-        empties = state.input_path is None or state.output_path is None
-        if self.checks and empties:
-            body.append(f"size = {EMPTY_OBJECT_SIZE}")
+        output = self.variable(self.path(state.output_path, selected, body), "o", body)
+        bound = _selection_bound(state.output_path, _selection_bound(state.input_path, (0, 1)))
+        self.track_size(bound, output, body)
         if output != "v":
             body.append(f"v = {output}")
         # The general step decides what inline code could not, and the block goes on from its choice.
@@ -514,7 +516,7 @@ class _BlockWriter:
             targets.setdefault(branching.default, -1)
         at = self.bind(state, "state_")
         self.guarded(at, body, depth, self.bind(targets, "targets_"))
-        cumulative = _compose(cumulative, (EMPTY_OBJECT_SIZE, 0) if empties else (0, 1))
+        cumulative = _compose(cumulative, bound)
         self.bounds.append(cumulative)
         choices = [(index, rule.next) for index, rule in enumerate(branching.rules)]
         if branching.default is not None:
@@ -530,6 +532,12 @@ class _BlockWriter:
                 self.chain(target, inner, cumulative)  # type: ignore[arg-type]
             else:
                 self.leave(inner, cumulative, target)
+
+    def track_size(self, bound: Bound, output: str, body: list[str]) -> None:
+        """Keep ``size`` a bound of a state's output that the general step does not check (Choice, Succeed)."""
+        if not self.checks or bound == (0, 1):
+            return
+        body.append(f"size = {bound[0]}" if bound is not None and bound[1] == 0 else f"size = json_size({output})")
 
     def guarded(self, at: str, body: list[str], depth: int, targets: str | None = None) -> None:
         """``body`` with the state's general step taking over from its input when inline code raises.
@@ -580,6 +588,17 @@ class _BlockWriter:
         return "r", (constant + factor * bound[0], factor * bound[1])
 
 
+def _selection_bound(path: Path | None, bound: Bound) -> Bound:
+    """The bound of what InputPath/OutputPath ``path`` selects from a value bounded by ``bound``:
+    ``{}`` for null, a part of it for a Reference Path on ``$``; unknown for a variable, or for
+    full JSONPath, whose matches come as a list that may outgrow the value."""
+    if path is None:
+        return EMPTY_OBJECT_SIZE, 0
+    if path.root != VALUE_ROOT or path.steps is None:
+        return None
+    return bound
+
+
 def _widest(bounds: list[Bound]) -> Bound:
     """One bound at least as large as each of ``bounds``; None if one is unknown, or there are none."""
     if not bounds or None in bounds:
@@ -608,8 +627,13 @@ def _path_source(path: Path, var: str) -> str | None:
     return var + "".join(f"[{step!r}]" for step in path.steps)
 
 
-def _template_source(value: Any, var: str) -> str | None:
-    """A template as a Python display building a fresh value, when every ``.$`` is a field path; else None."""
+def _template_source(value: Any, var: str, depth: int = 0) -> str | None:
+    """A template as a Python display building a fresh value, when every ``.$`` is a field path; else None.
+
+    None too past ``_MAX_DEPTH`` levels of objects and arrays: Python's parser nests displays only so deep.
+    """
+    if depth > _MAX_DEPTH:
+        return None
     if isinstance(value, dict):
         fields = []
         for key, item in value.items():
@@ -619,13 +643,13 @@ def _template_source(value: Any, var: str) -> str | None:
                 inline = _path_source(compile_path(item), var)
                 key = key[:-2]
             else:
-                inline = _template_source(item, var)
+                inline = _template_source(item, var, depth + 1)
             if inline is None:
                 return None
             fields.append(f"{key!r}: {inline}")
         return "{" + ", ".join(fields) + "}"
     if isinstance(value, list):
-        items = [_template_source(item, var) for item in value]
+        items = [_template_source(item, var, depth + 1) for item in value]
         return None if None in items else "[" + ", ".join(items) + "]"  # type: ignore[arg-type]
     return _literal(value)
 

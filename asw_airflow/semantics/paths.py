@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+import msgspec
+
 from asw_airflow.semantics.errors import RUNTIME, ExpressionError, StatesError
 from asw_airflow.semantics.scope import Scope
 
@@ -30,6 +32,24 @@ _MISSING = object()
 def compact_json(value: Any) -> str:
     """JSON text the way AWS prints it in causes: no spaces, non-ASCII kept."""
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+_ENCODE_UTF8 = msgspec.json.Encoder().encode
+
+
+def json_size(value: Any) -> int:
+    """UTF-8 bytes of ``value`` as compact JSON, what the payload limit counts (and every size bound).
+
+    msgspec writes UTF-8 JSON in C, about 8x faster than ``json`` plus an encode, and states pay
+    this per size check. It spells some floats its own way (``1e16`` for ``1e+16``, ``0.00001``
+    for ``1e-05``); ASW's Java runtime spells them differently again. What msgspec does not take
+    goes to ``json``, which raises for what is not JSON at all.
+    """
+    try:
+        return len(_ENCODE_UTF8(value))
+    except (TypeError, msgspec.EncodeError):
+        return len(_COMPACT.encode(value).encode("utf-8"))
 
 
 def json_type(value: Any) -> str:

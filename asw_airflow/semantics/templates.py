@@ -6,13 +6,12 @@ as-is (scalars) or rebuilt (containers), never shared with the caller.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
 from asw_airflow.semantics.errors import ExpressionError
 from asw_airflow.semantics.intrinsics import is_intrinsic, parse_intrinsic
-from asw_airflow.semantics.paths import VALUE_ROOT, compile_path
+from asw_airflow.semantics.paths import VALUE_ROOT, compile_path, json_size
 from asw_airflow.semantics.scope import Scope
 
 Renderer = Callable[[Scope], Any]
@@ -121,10 +120,19 @@ def compile_template(value: Any) -> Template:
 def _size_bound(value: Any, reads: list[tuple[Any, ...] | None]) -> tuple[int, int] | None:
     if None in reads:
         return None
-    skeleton = json.dumps(_skeleton(value), separators=(",", ":"), ensure_ascii=False)
     steps: list[tuple[Any, ...]] = reads  # type: ignore[assignment]  # no None left
-    disjoint = not any(a[: len(b)] == b for i, a in enumerate(steps) for j, b in enumerate(steps) if i != j)
-    return len(skeleton.encode("utf-8")), min(len(reads), 1) if disjoint else len(reads)
+    disjoint = not any(_may_overlap(a, b) for i, a in enumerate(steps) for b in steps[i + 1 :])
+    return json_size(_skeleton(value)), min(len(reads), 1) if disjoint else len(reads)
+
+
+def _may_overlap(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    """Whether two Reference Paths may reach the same value: one leads into the other, or they
+    differ only where an index counts from the end and the other from the start (``[0]``, ``[-1]``)."""
+    for x, y in zip(a, b):
+        if x == y or (isinstance(x, int) and isinstance(y, int) and (x < 0) != (y < 0)):
+            continue
+        return False
+    return True
 
 
 def _skeleton(value: Any) -> Any:

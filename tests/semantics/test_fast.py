@@ -406,3 +406,91 @@ def test_names_keys_and_strings_in_a_definition_stay_data_in_generated_code() ->
     )
     assert run_execution(machine, {"a": hostile}).output == {"k": hostile, hostile: hostile, 'q"': hostile}
     assert run_execution(machine, {"a": "other"}).output == "no"
+
+
+def _forty(char: str = "x") -> str:
+    return char * 40
+
+
+REVIEWED = [
+    # A Map iterator of two blocks (both rules lead to B).
+    (
+        {"Type": "Map", "Iterator": {"StartAt": "C", "States": {
+            "C": {"Type": "Choice", "Choices": [{"Variable": "$.x", "NumericEquals": 1, "Next": "B"}], "Default": "B"},
+            "B": {"Type": "Pass", "End": True}}}},
+        [{"x": 1}, {"x": 2}],
+    ),
+    # Inputs no earlier state checked: a Parallel's Parameters, a Map's ItemSelector.
+    (
+        {"Type": "Parallel", "Parameters": {"big": _forty()}, "ResultPath": None,
+         "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "End": True}}}]},
+        {},
+    ),
+    (
+        {"Type": "Map", "ItemsPath": "$.a", "ItemSelector": {"big": _forty()}, "ResultPath": None,
+         "Iterator": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}}},
+        {"a": [1]},
+    ),
+    # Full JSONPath selects a list that can outgrow its input.
+    ({"Type": "Pass", "InputPath": "$..b"}, {"b": {"b": {"b": _forty("y")}}}),
+    ({"Type": "Pass", "OutputPath": "$..b"}, {"b": {"b": {"b": _forty("y")}}}),
+    ({"Type": "Pass", "InputPath": "$..b"}, 1),
+    ({"Type": "Succeed", "InputPath": "$..b"}, {"b": {"b": 1}}),
+    # [0] and [-1] can be the same element.
+    ({"Type": "Pass", "Parameters": {"p.$": "$.c[0]", "q.$": "$.c[-1]"}}, {"c": [_forty("y")]}),
+    ({"Type": "Pass", "Parameters": {"p.$": "$.c[0]", "q.$": "$.c[-1]"}, "ResultPath": "$.r"}, {"c": [_forty("y")]}),
+    # Floats msgspec writes longer than json does.
+    ({"Type": "Pass", "Parameters": {"k": [1e-05] * 10, "x.$": "$.a"}}, {"a": 1}),
+    ({"Type": "Pass", "Result": 2.5e-05, "ResultSelector": {"v.$": "$", "k": 1e-05}}, {}),
+]
+
+
+@pytest.mark.parametrize("definition, value", REVIEWED)
+def test_reviewed_edges_agree_with_the_general_steps_at_every_limit(definition: dict[str, Any], value: Any) -> None:
+    """Cases a review found the compiled path getting wrong; each is run at every limit around its sizes."""
+    state = definition if definition["Type"] == "Succeed" else {**definition, "End": True}
+    machine = compiled({"StartAt": "S", "States": {"S": state}})
+    for limit in [None, *range(0, 200)]:
+        fast = run_execution(machine, value, payload_limit=limit)
+        general = run_execution(machine, value, payload_limit=limit, history=True)
+        assert (fast.status, fast.output, fast.error, fast.cause) == (general.status, general.output, general.error, general.cause), limit
+
+
+def test_a_catch_output_over_the_limit_fails_the_next_state_before_and_after_warm_up() -> None:
+    machine = build_machine(
+        {
+            "StartAt": "Par",
+            "States": {
+                "Par": {
+                    "Type": "Parallel",
+                    "Branches": [{"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "Cause": "c" * 60}}}],
+                    "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.err", "Next": "P"}],
+                    "Next": "P",
+                },
+                "P": {"Type": "Pass", "End": True},
+            },
+        }
+    )
+    for _ in range(40):
+        result = run_execution(machine, {"a": 1}, payload_limit=50)
+        assert (result.status, result.error) == ("FAILED", DATA_LIMIT_EXCEEDED)
+        assert "'P'" in (result.cause or "")
+
+
+def test_what_python_cannot_compile_runs_through_the_general_steps() -> None:
+    deep: Any = "end"
+    for _ in range(250):
+        deep = {"a": deep}
+    machine = compiled({"StartAt": "S", "States": {"S": {"Type": "Pass", "Parameters": {"deep": deep, "x.$": "$.x"}, "End": True}}})
+    assert run_execution(machine, {"x": 1}).output == {"deep": deep, "x": 1}
+    nan_rule = build_machine(
+        {
+            "StartAt": "C",
+            "States": {
+                "C": {"Type": "Choice", "Choices": [{"Variable": "$.n", "NumericLessThan": float("inf"), "Next": "D"}]},
+                "D": {"Type": "Succeed"},
+            },
+        }
+    )
+    assert compiled_machine(nan_rule) is not None
+    assert run_execution(nan_rule, {"n": 1}).status == "SUCCEED"
