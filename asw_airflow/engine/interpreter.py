@@ -559,31 +559,30 @@ def _execution_part(context: Mapping[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in context.items() if key not in ("State", "Map")}
 
 
-def run_execution(machine: Machine, input: Any, **options: Any) -> ExecutionResult:
+def run_execution(
+    machine: Machine, input: Any, payload_limit: int | None = DEFAULT_PAYLOAD_LIMIT, **options: Any
+) -> ExecutionResult:
     """Run ``machine`` on ``input`` to completion; never raises for workflow errors (see ``status``).
 
-    ``options`` are :class:`Execution`'s keywords, documented there. A machine of states that
-    blocks can run (see ``semantics.fast``) with nothing to record, stop, resume or time runs,
-    once it has run a few times, as one call of its compiled form; a failure runs again through
-    :class:`Execution`, which gives it exactly (such machines have no side effects).
+    ``payload_limit`` and ``options`` are :class:`Execution`'s keywords, documented there. A
+    machine of states that blocks can run (see ``semantics.fast``) with nothing to record, stop,
+    resume or time runs, once it has run a few times, as one call of its compiled form; a
+    failure runs again through :class:`Execution`, which gives it exactly (such machines have
+    no side effects).
     """
-    if (not options or options.keys() == _LIMIT_ONLY) and steps.execution_timeout(machine) is None:
-        limit = options.get("payload_limit", DEFAULT_PAYLOAD_LIMIT)
-        run = warm_machine(machine, limit is not None)
-        if run is not None:
-            size = None if limit is None else json_size(input)
-            if size is None or size <= limit:
+    if not options:
+        run = warm_machine(machine, payload_limit is not None)
+        if run is not None and steps.execution_timeout(machine) is None:
+            size = None if payload_limit is None else json_size(input)
+            if size is None or size <= payload_limit:  # type: ignore[operator]
                 scope = Scope(None, _NO_CONTEXT, _NO_CONTEXT) if run.uses_scope else None  # type: ignore[attr-defined]
                 try:
-                    _, output, _ = run(input, size, scope, limit, _NEVER_STOPPED)
+                    _, output, _ = run(input, size, scope, payload_limit, _NEVER_STOPPED)
                 except StatesError:
                     pass
                 else:
                     return ExecutionResult("SUCCEED", output)
-    return Execution(machine, input, **options).run()
-
-
-_LIMIT_ONLY = frozenset({"payload_limit"})
+    return Execution(machine, input, payload_limit=payload_limit, **options).run()
 _NEVER_STOPPED = _Cancel()
 """The cancel flag of a run nobody holds a handle to."""
 _NO_CONTEXT: Mapping[str, Any] = {}
