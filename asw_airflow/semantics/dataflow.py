@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping
 
 from asw_airflow.ir import JSONATA, Setting, State
 from asw_airflow.semantics.errors import DATA_LIMIT_EXCEEDED, RUNTIME, StatesError
-from asw_airflow.semantics.paths import Path, ReferencePath, json_size
+from asw_airflow.semantics.paths import VALUE_ROOT, Path, ReferencePath, json_size
 from asw_airflow.semantics.scope import Scope
 
 DEFAULT_PAYLOAD_LIMIT = 256 * 1024
@@ -237,7 +237,8 @@ def finish(
     bound = output_bound(state, *sizes)
     if (bound is None or bound > limit) and input_size is not None and state.query_language != JSONATA:
         path = state.result_path  # type: ignore[attr-defined]
-        if path is not None and path.steps:
+        output_path = state.output_path
+        if path is not None and path.steps and output_path is not None and selects_a_part(output_path):
             bound = write_bound(input_size, selected, insert_overhead(path))
     if bound is None or bound > limit:
         check_size(output, limit, state.name)
@@ -247,12 +248,14 @@ def finish(
 def output_bound(state: State, input_size: int | None, result_size: int | None) -> int | None:
     """A bound of the JSON size of a JSONPath state's output from bounds of its input's and its
     result's (None when unknown: then measure). ResultPath adds at most the result and
-    :func:`insert_overhead`; OutputPath only selects, a null one gives ``{}``. ResultSelector and
-    JSONata give None."""
+    :func:`insert_overhead`; a Reference Path OutputPath only selects, a null one gives ``{}``.
+    ResultSelector, full JSONPath OutputPath and JSONata give None."""
     if state.query_language == JSONATA or getattr(state, "result_selector", None) is not None:
         return None
     if state.output_path is None:
         return EMPTY_OBJECT_SIZE
+    if not selects_a_part(state.output_path):
+        return None
     path = state.result_path  # type: ignore[attr-defined]
     if path is None:
         return input_size
@@ -266,6 +269,13 @@ def write_bound(input_size: int, result: Any, overhead: int) -> int:
     bytes, with the path's :func:`insert_overhead`: the result is measured, usually far smaller
     than the output it lands in."""
     return input_size + json_size(result) + overhead
+
+
+def selects_a_part(path: Path) -> bool:
+    """Whether InputPath/OutputPath ``path`` gives a part of what it reads (a Reference Path on
+    ``$``), so no more bytes: full JSONPath gives a list of matches, which may repeat nested
+    values and outgrow it, and a variable is not part of it at all."""
+    return path.root == VALUE_ROOT and path.steps is not None
 
 
 def insert_overhead(path: ReferencePath) -> int:

@@ -38,7 +38,7 @@ from typing import Any, Callable, Mapping
 
 from asw_airflow.ir import JSONPATH, ChoiceState, Machine, MapState, ParallelState, PassState, State, SucceedState
 from asw_airflow.semantics import steps
-from asw_airflow.semantics.dataflow import EMPTY_OBJECT_SIZE, Frame, check_size, insert_overhead, write_bound
+from asw_airflow.semantics.dataflow import EMPTY_OBJECT_SIZE, Frame, check_size, insert_overhead, selects_a_part, write_bound
 from asw_airflow.semantics.errors import StatesError
 from asw_airflow.semantics.paths import VALUE_ROOT, Path, compile_path, json_size
 from asw_airflow.semantics.scope import Scope
@@ -430,7 +430,8 @@ class _BlockWriter:
         if state.result_selector is not None:
             result, bound = self.template(state.result_selector, result, bound, body)
         path = state.result_path
-        measure = [f"b = check_size(o, limit, {state.name!r})"]
+        exact = [f"b = check_size(o, limit, {state.name!r})"]
+        measure = exact
         if path is None:
             output, bound = "v", (0, 1)
         elif not path.steps:
@@ -445,12 +446,14 @@ class _BlockWriter:
             output = "o"
             overhead = insert_overhead(path)
             bound = None if bound is None else (bound[0] + overhead, bound[1] + 1)  # the input, the result, the keys
-            measure = [f"b = write_bound(size, {result}, {overhead})", f"if b > limit: {measure[0]}"]
+            measure = [f"b = write_bound(size, {result}, {overhead})", f"if b > limit: {exact[0]}"]
         if state.output_path is None:
             output, bound = "{}", (EMPTY_OBJECT_SIZE, 0)
         elif state.output_path.text != "$":
             output = self.path(state.output_path, self.variable(output, "o", body), body)
             bound = _selection_bound(state.output_path, bound)
+            if not selects_a_part(state.output_path):
+                measure = exact  # its matches may outgrow what the write bound covers
         if not body and output == "v" and bound == (0, 1) and not self.checks:
             return bound  # passes its input on; the entry test covered it (a block's input may be over the limit)
         if not self.checks:
@@ -594,9 +597,7 @@ def _selection_bound(path: Path | None, bound: Bound) -> Bound:
     full JSONPath, whose matches come as a list that may outgrow the value."""
     if path is None:
         return EMPTY_OBJECT_SIZE, 0
-    if path.root != VALUE_ROOT or path.steps is None:
-        return None
-    return bound
+    return bound if selects_a_part(path) else None
 
 
 def _widest(bounds: list[Bound]) -> Bound:

@@ -41,6 +41,7 @@ from asw_airflow.semantics.dataflow import (
     map_item_context,
     resolve_integer,
     resolve_setting,
+    selects_a_part,
 )
 from asw_airflow.semantics.errors import (
     EXCEED_TOLERATED_FAILURE_THRESHOLD,
@@ -380,8 +381,11 @@ def map_items(state: MapState, input: Any, frame: Frame) -> list[tuple[int, Any]
 
 def map_item_size(state: MapState, input_size: int | None) -> int | None:
     """A bound of every iteration input's JSON size: the Map input's, since JSONPath items are parts
-    of it; None (unknown) when ItemSelector or JSONata Items builds them."""
+    of it; None (unknown) when ItemSelector or JSONata Items builds them, or a full JSONPath
+    InputPath gives a list of matches that may outgrow the input."""
     if state.query_language == JSONATA or state.item_selector is not None:
+        return None
+    if state.input_path is None or not selects_a_part(state.input_path):
         return None
     return input_size
 

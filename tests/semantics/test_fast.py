@@ -436,6 +436,12 @@ REVIEWED = [
     ({"Type": "Pass", "OutputPath": "$..b"}, {"b": {"b": {"b": _forty("y")}}}),
     ({"Type": "Pass", "InputPath": "$..b"}, 1),
     ({"Type": "Succeed", "InputPath": "$..b"}, {"b": {"b": 1}}),
+    ({"Type": "Pass", "Parameters": {"x.$": "$.x"}, "ResultPath": "$.r", "OutputPath": "$..*"}, {"x": _forty("y")}),
+    (
+        {"Type": "Map", "InputPath": "$..*", "ItemsPath": "$",
+         "Iterator": {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}}},
+        {"a": {"b": _forty("y")}},
+    ),
     # [0] and [-1] can be the same element.
     ({"Type": "Pass", "Parameters": {"p.$": "$.c[0]", "q.$": "$.c[-1]"}}, {"c": [_forty("y")]}),
     ({"Type": "Pass", "Parameters": {"p.$": "$.c[0]", "q.$": "$.c[-1]"}, "ResultPath": "$.r"}, {"c": [_forty("y")]}),
@@ -494,3 +500,19 @@ def test_what_python_cannot_compile_runs_through_the_general_steps() -> None:
     )
     assert compiled_machine(nan_rule) is not None
     assert run_execution(nan_rule, {"n": 1}).status == "SUCCEED"
+
+
+def test_a_task_output_path_whose_matches_outgrow_the_write_is_measured() -> None:
+    """OutputPath ``$..*`` repeats nested values: the ResultPath write's bound does not cover it."""
+    from asw_airflow.engine.handlers import HandlerRegistry
+
+    handlers = HandlerRegistry()
+    handlers.register_kind("scf", lambda invocation: {"x": _forty("y")})
+    resource = "qrn:qcs:asw:ap-guangzhou:1:sdk:json:qcloud:scf:Invoke/f"
+    task = {"Type": "Task", "Resource": resource, "ResultPath": "$.r", "OutputPath": "$..*", "End": True}
+    machine = build_machine({"StartAt": "T", "States": {"T": task}})
+    value = {"x": _forty("y")}
+    for limit in range(100, 200):
+        fast = run_execution(machine, value, handlers=handlers, payload_limit=limit)  # carries the input's size
+        general = run_execution(machine, value, handlers=handlers, payload_limit=limit, history=True)
+        assert (fast.status, fast.output, fast.error) == (general.status, general.output, general.error), limit
