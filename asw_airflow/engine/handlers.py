@@ -23,6 +23,9 @@ class TaskInvocation:
     ``cancelled`` is set when the caller gives up on the call (its TimeoutSeconds passed, the
     Airflow task was killed): a handler that waits or polls should stop, cancelling any job it
     started, because its thread cannot be stopped from outside.
+
+    ``payload`` is read-only: it may be (or share parts with) the state's input, which the engine
+    passes on unchanged and whose size it has already bounded. Copy it before changing it.
     """
 
     resource: ResourceRef

@@ -18,8 +18,9 @@ random definitions.
 
 A block is a :data:`FastStep`: ``step(value, size, scope, limit, cancel) -> (next, output, size)``.
 ``scope`` is the caller's scratch :class:`Scope` (``$$`` and variables), reused by setting
-``value``. ``cancel.stopped`` is polled between blocks. Besides, a block has three attributes:
-``exits`` (it may hand over to another block), ``uses_scope`` (else it also takes None for
+``value``. ``cancel.stopped`` is polled between blocks. Besides, a block has four attributes:
+``exits`` (it may hand over to another block), ``handovers`` (the states it may hand over
+to), ``uses_scope`` (else it also takes None for
 ``scope``) and ``bound`` (``(constant, factor)``: its output is at most ``constant + factor *``
 its input's size; None when not known).
 
@@ -143,9 +144,18 @@ def compiled_machine(machine: Machine, sized: bool = True) -> FastStep | None:
 def _machine_run(machine: Machine, sized: bool) -> FastStep:
     """The start block itself when it never hands over to another, else a loop over blocks."""
     blocks = fast_steps(machine, sized)
+    pending, seen = [machine.start_at], set()
+    while pending:  # every block a run may reach, so the loop below never meets a missing one
+        name = pending.pop()
+        if name not in seen:
+            seen.add(name)
+            block = blocks[name]
+            if block is None:
+                return None  # its source would not compile: the general path runs the machine
+            pending.extend(block.handovers)  # type: ignore[attr-defined]
     first = blocks[machine.start_at]
-    if first is None or not first.exits:  # type: ignore[attr-defined]
-        return first  # None: its source would not compile, the general path runs it
+    if not first.exits:  # type: ignore[union-attr]
+        return first
 
     def run(value: Any, size: int | None, scope: Scope, limit: int | None, cancel: Any) -> tuple[None, Any, int | None]:
         name, value, size = first(value, size, scope, limit, cancel)
@@ -155,8 +165,8 @@ def _machine_run(machine: Machine, sized: bool) -> FastStep:
             name, value, size = blocks[name](value, size, scope, limit, cancel)  # type: ignore[misc]
         return None, value, size
 
-    # Blocks are written as they are entered: what they read and bound is not known yet.
-    run.exits, run.uses_scope, run.bound = True, True, None  # type: ignore[attr-defined]
+    run.exits, run.handovers, run.bound = True, frozenset(), None  # type: ignore[attr-defined]
+    run.uses_scope = any(blocks[name].uses_scope for name in seen)  # type: ignore[attr-defined,union-attr]
     return run
 
 
@@ -289,6 +299,7 @@ def _compile_block(machine: Machine, start: str, sized: bool, loop: bool = False
     block = namespace["block"]
     block.__doc__ = source  # what runs, for a reader in a debugger
     block.exits = checked.exits  # whether it may hand over to another block
+    block.handovers = frozenset(checked.handovers)  # the states it may hand over to
     block.uses_scope = checked.uses_scope  # whether it needs a Scope, or takes None (then no $$ or variables)
     block.bound = None if checked.exits else checked.leaf_bound()  # its output's size from its input's, if linear
     return block
@@ -342,6 +353,7 @@ class _BlockWriter:
         }
         self.entered: set[str] = set()
         self.exits = False
+        self.handovers: set[str] = set()
         self.uses_scope = False
         self.bounds: list[Bound] = []
         """Each state's output bound from the block's input, in the order written."""
@@ -361,6 +373,7 @@ class _BlockWriter:
         self.leaves.append(cumulative)
         if name is not None:
             self.exits = True
+            self.handovers.add(name)
         if self.loop:
             assert name is None, "a block that hands over is not written as a loop"
             self.line(depth, "append(v)")

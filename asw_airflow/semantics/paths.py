@@ -44,12 +44,13 @@ def json_size(value: Any) -> int:
     msgspec writes UTF-8 JSON in C, about 8x faster than ``json`` plus an encode, and states pay
     this per size check. It spells some floats its own way (``1e16`` for ``1e+16``, ``0.00001``
     for ``1e-05``); ASW's Java runtime spells them differently again. What msgspec does not take
-    goes to ``json``, which raises for what is not JSON at all.
+    goes to ``json``, which raises for what is not JSON at all; a lone surrogate (JSON may
+    escape one, ``"\ud800"``) counts the three bytes Java would write for it.
     """
     try:
         return len(_ENCODE_UTF8(value))
-    except (TypeError, msgspec.EncodeError):
-        return len(_COMPACT.encode(value).encode("utf-8"))
+    except (TypeError, ValueError, msgspec.EncodeError):
+        return len(_COMPACT.encode(value).encode("utf-8", "surrogatepass"))
 
 
 def json_type(value: Any) -> str:

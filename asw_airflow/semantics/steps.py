@@ -381,12 +381,14 @@ def map_items(state: MapState, input: Any, frame: Frame) -> list[tuple[int, Any]
 
 def map_item_size(state: MapState, input_size: int | None) -> int | None:
     """A bound of every iteration input's JSON size: the Map input's, since JSONPath items are parts
-    of it; None (unknown) when ItemSelector or JSONata Items builds them, or a full JSONPath
-    InputPath gives a list of matches that may outgrow the input."""
+    of it; None (unknown) when ItemSelector or JSONata Items builds them, when ItemsPath reads a
+    variable or ``$$``, or a full JSONPath InputPath gives a list of matches that may outgrow the input."""
     if state.query_language == JSONATA or state.item_selector is not None:
         return None
     if state.input_path is None or not selects_a_part(state.input_path):
         return None
+    if state.items_path is None or not selects_a_part(state.items_path.path):
+        return None  # items from a variable or $$ are not part of the input
     return input_size
 
 

@@ -516,3 +516,33 @@ def test_a_task_output_path_whose_matches_outgrow_the_write_is_measured() -> Non
         fast = run_execution(machine, value, handlers=handlers, payload_limit=limit)  # carries the input's size
         general = run_execution(machine, value, handlers=handlers, payload_limit=limit, history=True)
         assert (fast.status, fast.output, fast.error) == (general.status, general.output, general.error), limit
+
+
+@pytest.mark.parametrize("items_path", ["$big", "$$.Execution.Input.arr"])
+def test_map_items_read_from_a_variable_or_the_context_are_not_bounded_by_the_map_input(items_path: str) -> None:
+    iterator = {"StartAt": "I", "States": {"I": {"Type": "Pass", "Parameters": {"a.$": "$", "b.$": "$"}, "End": True}}}
+    machine = build_machine(
+        {
+            "StartAt": "A",
+            "States": {
+                "A": {"Type": "Pass", "Result": {}, "Next": "M"},
+                "M": {"Type": "Map", "ItemsPath": items_path, "Iterator": iterator, "End": True},
+            },
+        }
+    )
+    value = {"arr": [_forty()] * 10}
+    for limit in (100, 500, 1000, 2000):
+        results = [
+            Execution(machine, value, payload_limit=limit, variables={"big": [_forty()] * 10}).run() for _ in range(20)
+        ]  # warm blocks from the second run on
+        general = Execution(machine, value, payload_limit=limit, variables={"big": [_forty()] * 10}, history=True).run()
+        for result in results:
+            assert (result.status, result.output, result.error, result.cause) == (
+                general.status, general.output, general.error, general.cause
+            ), limit
+
+
+def test_a_lone_surrogate_is_measured_not_a_crash() -> None:
+    machine = build_machine({"StartAt": "S", "States": {"S": {"Type": "Pass", "End": True}}})
+    assert run_execution(machine, {"s": "\ud800"}).output == {"s": "\ud800"}
+    assert run_execution(machine, {"s": "\ud800"}, payload_limit=8).error == DATA_LIMIT_EXCEEDED  # {"s":"???"} is 10 bytes
