@@ -5,7 +5,6 @@ from __future__ import annotations
 import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from asw_airflow.validate.schema import _Compiler, schema_document, schema_errors
 from tests.validate.mutations import VALID_DEFINITIONS, mutated_definitions
