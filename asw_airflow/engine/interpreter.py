@@ -36,8 +36,8 @@ from asw_airflow.ir import (
 from asw_airflow.semantics import steps
 from asw_airflow.semantics.dataflow import DEFAULT_PAYLOAD_LIMIT, Frame, check_size, enter_state, make_context, timestamp
 from asw_airflow.semantics.errors import StatesError
-from asw_airflow.semantics.paths import json_size
 from asw_airflow.semantics.fast import Cancelled, map_iterations, warm_machine, warm_steps
+from asw_airflow.semantics.paths import json_size
 from asw_airflow.semantics.scope import Scope
 
 Status = Literal["SUCCEED", "FAILED", "TERMINATED", "SUSPENDED"]
@@ -583,6 +583,8 @@ def run_execution(
                 else:
                     return ExecutionResult("SUCCEED", output)
     return Execution(machine, input, payload_limit=payload_limit, **options).run()
+
+
 _NEVER_STOPPED = _Cancel()
 """The cancel flag of a run nobody holds a handle to."""
 _NO_CONTEXT: Mapping[str, Any] = {}

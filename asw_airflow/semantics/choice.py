@@ -211,7 +211,7 @@ class ChoiceRule:
 
     @property
     def test(self) -> Callable[[Scope], bool]:
-        """``matches`` as a plain function, one call less for per-state loops and generated code."""
+        """``matches`` as a plain function, one call less for generated code."""
         return self._test
 
     def matches_jsonata(self, bindings: dict[str, Any]) -> bool:
@@ -488,19 +488,6 @@ class ChoiceBranching:
             if rule.matches_jsonata(bindings):
                 return rule
         return None
-
-    def chooser(self) -> Callable[[Scope], str]:
-        """``next_state(select(scope))`` as one function of the scope (JSONPath), for per-state loops."""
-        tests = tuple((rule.test, rule.next) for rule in self.rules)
-        next_state = self.next_state
-
-        def choose(scope: Scope) -> str:
-            for test, target in tests:
-                if test(scope):
-                    return target  # type: ignore[return-value]  # compile_choices requires Next
-            return next_state(None)
-
-        return choose
 
     def next_state(self, rule: ChoiceRule | None) -> str:
         """The selected rule's Next, else Default; ``States.NoChoiceMatched`` when there is neither."""

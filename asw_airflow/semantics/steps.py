@@ -453,13 +453,14 @@ def map_in_order(
                 _, results[index], sizes[index] = iterate(item, item_size)
             except StatesError as error:
                 failures[index] = error
-    # Brackets and commas, and the outputs' bounds: one for the results array.
+    # Brackets and commas, and the outputs' bounds: one for the results array (None: unknown).
     separators = len(items) + 1 if items else 2
+    results_size: int | None = None
     if bounded and not failures:
         constant, factor = output_bound  # type: ignore[misc]
-        results_size: int | None = separators + len(items) * constant + factor * item_size
-    else:
-        results_size = None if None in sizes else separators + sum(sizes)  # type: ignore[arg-type]
+        results_size = separators + len(items) * constant + factor * item_size  # type: ignore[operator]
+    elif len(sizes) == len(items) and None not in sizes:
+        results_size = separators + sum(sizes)  # type: ignore[arg-type]
     return map_collect(state, input, results, failures, frame, tolerance, sizes=(input_size, results_size))
 
 
