@@ -68,6 +68,10 @@ class Cancelled(Exception):
     """A compiled run saw ``cancel.stopped``: the execution was stopped or a sibling failed."""
 
 
+class _Unwritable(Exception):
+    """A block cannot be written: the general path runs its states."""
+
+
 class _Steps(dict):  # type: ignore[type-arg]
     """Blocks by the state they start at, each written on first use: a run pays only for what it enters."""
 
@@ -266,7 +270,10 @@ def _compile_block(machine: Machine, start: str, sized: bool, loop: bool = False
     """
     depth = 2 if loop else 1  # inside the function, or inside its loop
     checked = _BlockWriter(machine, sized, loop=loop)
-    checked.chain(start, depth, (0, 1))
+    try:
+        checked.chain(start, depth, (0, 1))
+    except _Unwritable:
+        return None
     if loop:
         lines = [
             "def block(items, item_size, scope, limit, cancel):",
@@ -412,6 +419,9 @@ class _BlockWriter:
             elif kind is SucceedState:
                 bound = self.succeed(state, depth)  # type: ignore[arg-type]
             else:
+                nested = (state.iterator,) if kind is MapState else state.branches  # type: ignore[attr-defined]
+                if any(compiled_machine(inner, self.sized) is None for inner in nested):
+                    raise _Unwritable  # a nested block Python would not compile
                 run = _map_step(state, self.sized) if kind is MapState else _parallel_step(state, self.sized)  # type: ignore[arg-type]
                 self.uses_scope = True
                 self.line(depth, f"v = {self.bind(run, 'run_')}(v, size, scope, limit, cancel)")

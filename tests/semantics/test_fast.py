@@ -546,3 +546,15 @@ def test_a_lone_surrogate_is_measured_not_a_crash() -> None:
     machine = build_machine({"StartAt": "S", "States": {"S": {"Type": "Pass", "End": True}}})
     assert run_execution(machine, {"s": "\ud800"}).output == {"s": "\ud800"}
     assert run_execution(machine, {"s": "\ud800"}, payload_limit=8).error == DATA_LIMIT_EXCEEDED  # {"s":"???"} is 10 bytes
+
+
+def test_a_map_whose_iterator_block_would_not_compile_runs_on_the_general_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Python's compiler limits are guarded against; should one still refuse a block, nothing fails."""
+    import asw_airflow.semantics.fast as fast
+
+    written = fast._compile_block
+    monkeypatch.setattr(fast, "_compile_block", lambda machine, start, *args, **kw: None if start == "I" else written(machine, start, *args, **kw))
+    iterator = {"StartAt": "I", "States": {"I": {"Type": "Pass", "End": True}}}
+    machine = build_machine({"StartAt": "P", "States": {"P": {"Type": "Pass", "Next": "M"}, "M": {"Type": "Map", "Iterator": iterator, "End": True}}})
+    assert compiled_machine(machine) is None
+    assert [run_execution(machine, [1, 2]).output for _ in range(20)] == [[1, 2]] * 20
