@@ -41,7 +41,7 @@ from asw_airflow.ir import JSONPATH, ChoiceState, Machine, MapState, ParallelSta
 from asw_airflow.semantics import steps
 from asw_airflow.semantics.dataflow import EMPTY_OBJECT_SIZE, Frame, check_size, insert_overhead, selects_a_part, write_bound
 from asw_airflow.semantics.errors import StatesError
-from asw_airflow.semantics.paths import VALUE_ROOT, Path, compile_path, json_size
+from asw_airflow.semantics.paths import Path, compile_path, json_size
 from asw_airflow.semantics.scope import Scope
 from asw_airflow.semantics.templates import Template
 
@@ -123,10 +123,14 @@ def warm_steps(machine: Machine, sized: bool = True) -> Mapping[str, FastStep | 
     return warm
 
 
+def _run_key(sized: bool) -> str:
+    return "fast_run" if sized else "fast_run_unsized"
+
+
 def warm_machine(machine: Machine, sized: bool = True, runs: int = 1) -> FastStep | None:
     """:func:`compiled_machine` once the machine has been asked for ``runs`` (in all) ``_WARM_RUNS``
     times; None before, and the caller runs the general path."""
-    key = "fast_run" if sized else "fast_run_unsized"
+    key = _run_key(sized)
     try:
         return machine.memo[key]  # type: ignore[no-any-return]
     except KeyError:
@@ -137,7 +141,7 @@ def warm_machine(machine: Machine, sized: bool = True, runs: int = 1) -> FastSte
 def compiled_machine(machine: Machine, sized: bool = True) -> FastStep | None:
     """The whole machine as one :data:`FastStep` whose next is always None, or None when some
     state needs the general path; cached on the machine."""
-    key = "fast_run" if sized else "fast_run_unsized"
+    key = _run_key(sized)
     try:
         return machine.memo[key]  # type: ignore[no-any-return]
     except KeyError:
@@ -461,9 +465,9 @@ class _BlockWriter:
             output = result
         else:
             writer = self.bind(path.writer(), "write_")
-            key = path.steps[0]
-            if path.path.root == VALUE_ROOT and len(path.steps) == 1 and isinstance(key, str):
-                body.append(f"o = {{**v, {key!r}: {result}}} if type(v) is dict else {writer}(v, {result})")
+            keys = path.path.field_keys
+            if keys is not None and len(keys) == 1:  # the writer's own shortcut, written out
+                body.append(f"o = {{**v, {keys[0]!r}: {result}}} if type(v) is dict else {writer}(v, {result})")
             else:
                 body.append(f"o = {writer}(v, {result})")
             output = "o"
@@ -646,9 +650,8 @@ def _bound_source(bound: tuple[int, int]) -> str:
 
 def _path_source(path: Path, var: str) -> str | None:
     """``var["a"]["b"]`` for a field path on ``$``; None for other roots, indexes or full JSONPath."""
-    if path.root != VALUE_ROOT or path.steps is None or not all(isinstance(step, str) for step in path.steps):
-        return None
-    return var + "".join(f"[{step!r}]" for step in path.steps)
+    keys = path.field_keys
+    return None if keys is None else var + "".join(f"[{key!r}]" for key in keys)
 
 
 def _template_source(value: Any, var: str, depth: int = 0) -> str | None:

@@ -170,6 +170,14 @@ class Path:
     _root: Callable[[Scope], Any]
 
     @property
+    def field_keys(self) -> tuple[str, ...] | None:
+        """The keys of a plain field path on ``$`` (``$.a.b``: ``("a", "b")``; ``$``: ``()``), the
+        form fast paths read through dicts directly; None for other roots, indexes or full JSONPath."""
+        if self.root != VALUE_ROOT or self.steps is None or not all(isinstance(step, str) for step in self.steps):
+            return None
+        return self.steps  # type: ignore[return-value]
+
+    @property
     def is_reference(self) -> bool:
         """True for a Reference Path: only ``.name``, ``['name']`` and ``[int]`` steps."""
         return self.steps is not None
@@ -197,8 +205,8 @@ class Path:
         Mapping that is not a dict) goes through ``read``, which also raises the error.
         """
         read = self.read
-        steps = self.steps
-        if self.root != VALUE_ROOT or not steps or not all(isinstance(step, str) for step in steps):
+        steps = self.field_keys
+        if not steps:
             return read if field is None else lambda scope: read(scope, field)
         if len(steps) == 1:
             key = steps[0]
@@ -299,10 +307,10 @@ class ReferencePath:
     def writer(self) -> Callable[[Any, Any], Any]:
         """``write`` with a shortcut for the usual ``$.name`` into a plain dict; the rest goes through ``write``."""
         write = self.write
-        steps = self.path.steps
-        if self.path.root != VALUE_ROOT or not steps or len(steps) != 1 or not isinstance(steps[0], str):
+        keys = self.path.field_keys
+        if keys is None or len(keys) != 1:
             return write
-        key = steps[0]
+        key = keys[0]
 
         def write_key(target: Any, value: Any) -> Any:
             if type(target) is not dict:
